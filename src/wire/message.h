@@ -109,3 +109,11 @@ size_t wire_message_rewrite_size(const WireHeader *h, const char *sender);
  */
 int wire_message_rewrite_header(const uint8_t *msg, const WireHeader *h, const char *sender,
                                 uint8_t *out, size_t out_cap, size_t *ret_len);
+
+/**
+ * wire_message_write_header() - write the fixed header and the known fields
+ * of @h (SENDER taken from @sender, not @h->sender) into @out, which must hold
+ * wire_message_rewrite_size(@h, @sender) bytes; padded to 8. Fields with a
+ * NULL/0/"" value are left out. Return: the bytes written.
+ */
+size_t wire_message_write_header(const WireHeader *h, const char *sender, uint8_t *out);

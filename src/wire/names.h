@@ -17,3 +17,9 @@ bool wire_error_name_is_valid(const char *s, size_t n);
 bool wire_bus_name_is_valid(const char *s, size_t n);
 bool wire_unique_name_is_valid(const char *s, size_t n);
 bool wire_well_known_name_is_valid(const char *s, size_t n);
+
+/**
+ * wire_string_check() - a D-Bus string value: valid UTF-8, no NUL byte.
+ * Return: 0, WIRE_E_EMBEDDED_NUL or WIRE_E_BAD_UTF8.
+ */
+int wire_string_check(const char *s, size_t n);

@@ -1,0 +1,674 @@
+/*
+ * bus.c -- the broker's life: set-up, the epoll loop, accepting peers,
+ * reading and flushing them, timers, signals, disconnect and reload.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include "bus/bus.h"
+#include "bus/dispatch.h"
+#include "bus/driver.h"
+#include "bus/listener.h"
+#include "bus/monitor.h"
+#include "util/error.h"
+#include "wire/errors.h"
+
+enum {
+        SRC_LISTENER = 1,
+        SRC_SIGNAL = 2,
+        SRC_TIMER = 3,
+        SRC_PEER = 4,
+};
+
+#define SRC(kind, v) (((uint64_t)(kind) << 56) | (uint64_t)(v))
+#define SRC_KIND(u)  ((unsigned)((u) >> 56))
+#define SRC_VAL(u)   ((u) & ((1ULL << 56) - 1))
+
+#define ERR_NO_REPLY "org.freedesktop.DBus.Error.NoReply"
+
+/** bus_now() - CLOCK_MONOTONIC in microseconds. */
+uint64_t bus_now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void hex(const uint8_t *in, size_t n, char *out)
+{
+        static const char digits[] = "0123456789abcdef";
+
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = digits[in[i] >> 4];
+                out[2 * i + 1] = digits[in[i] & 15];
+        }
+        out[2 * n] = 0;
+}
+
+static void read_machine_id(Bus *b)
+{
+        static const char *const files[] = { "/var/lib/dbus/machine-id", "/etc/machine-id" };
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                char buf[64] = "";
+                FILE *f = fopen(files[i], "re");
+                size_t n;
+
+                if (!f)
+                        continue;
+                n = fread(buf, 1, sizeof(buf) - 1, f);
+                fclose(f);
+                buf[n] = 0;
+                buf[strcspn(buf, "\r\n")] = 0;
+                if (strlen(buf) == 32) {
+                        memcpy(b->machine_id, buf, 33);
+                        return;
+                }
+        }
+        memcpy(b->machine_id, b->guid, 33);
+}
+
+static int setup_fds(Bus *b)
+{
+        struct epoll_event ev = { .events = EPOLLIN };
+        sigset_t mask;
+
+        b->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (b->epoll_fd < 0)
+                return -errno;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        b->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (b->signal_fd < 0)
+                return -errno;
+        ev.data.u64 = SRC(SRC_SIGNAL, 0);
+        if (epoll_ctl(b->epoll_fd, EPOLL_CTL_ADD, b->signal_fd, &ev) < 0)
+                return -errno;
+        b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (b->timer_fd < 0)
+                return -errno;
+        ev.data.u64 = SRC(SRC_TIMER, 0);
+        if (epoll_ctl(b->epoll_fd, EPOLL_CTL_ADD, b->timer_fd, &ev) < 0)
+                return -errno;
+        (void)signal(SIGPIPE, SIG_IGN);
+        return 0;
+}
+
+/** bus_new() - see bus.h. */
+int bus_new(const Log *log, BusConfig *config, const char *config_path, Bus **ret)
+{
+        uint8_t rnd[16 + 8];
+        Bus *b;
+        int r;
+
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->log = log;
+        b->epoll_fd = b->signal_fd = b->timer_fd = -1;
+        b->config = config;
+        b->uid = getuid();
+        b->next_id = 1;
+        list_init(&b->incomplete);
+        list_init(&b->monitors);
+        list_init(&b->dirty);
+        list_init(&b->graveyard);
+        if (config_path && !(b->config_path = strdup(config_path))) {
+                bus_free(b);
+                return -ENOMEM;
+        }
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+                bus_free(b);
+                return -EIO;
+        }
+        hex(rnd, 16, b->guid);
+        memcpy(&b->seed, rnd + 16, 8);
+        read_machine_id(b);
+        hashmap_init(&b->peers, b->seed);
+        hashmap_init(&b->users, b->seed ^ 1);
+        name_registry_init(&b->names, b->seed ^ 2);
+        match_registry_init(&b->matches, b->seed ^ 3);
+        reply_registry_init(&b->replies, b->seed ^ 4);
+        r = setup_fds(b);
+        if (r < 0) {
+                b->config = NULL;
+                bus_free(b);
+                return r;
+        }
+        *ret = b;
+        return 0;
+}
+
+static void reap(Bus *b)
+{
+        while (!list_empty(&b->graveyard)) {
+                Peer *p = container_of(b->graveyard.next, Peer, dirty_link);
+
+                list_del(&p->dirty_link);
+                peer_free(p);
+        }
+}
+
+/** bus_free() - disconnect every peer, close listeners, free all. */
+Bus *bus_free(Bus *b)
+{
+        HashIter it = HASH_ITER_INIT;
+        HashNode *n;
+
+        if (!b)
+                return NULL;
+        b->exiting = true;
+        while ((n = hashmap_next(&b->peers, &it)))
+                bus_peer_disconnect(b, container_of(n, Peer, id_node));
+        reap(b);
+        for (unsigned i = 0; i < b->n_listeners; i++)
+                listener_close(&b->listeners[i]);
+        it = HASH_ITER_INIT;
+        while ((n = hashmap_next(&b->users, &it)))
+                free(container_of(n, UserQuota, node));
+        hashmap_deinit(&b->users);
+        hashmap_deinit(&b->peers);
+        reply_registry_deinit(&b->replies);
+        match_registry_deinit(&b->matches);
+        name_registry_deinit(&b->names);
+        safe_close(b->epoll_fd);
+        safe_close(b->signal_fd);
+        safe_close(b->timer_fd);
+        bus_config_free(b->config);
+        free(b->config_path);
+        free(b);
+        return NULL;
+}
+
+/** bus_listen() - see bus.h. */
+int bus_listen(Bus *b, const char *addresses)
+{
+        _cleanup_free_ char *copy = strdup(addresses);
+        char *save = NULL, *a;
+
+        if (!copy)
+                return -ENOMEM;
+        for (a = strtok_r(copy, ";", &save); a; a = strtok_r(NULL, ";", &save)) {
+                struct epoll_event ev = { .events = EPOLLIN };
+                Listener *l;
+                int r;
+
+                if (b->n_listeners >= BUS_MAX_LISTENERS)
+                        return -E2BIG;
+                l = &b->listeners[b->n_listeners];
+                r = listener_open(a, b->guid, l);
+                if (r == LISTENER_E_TCP_REFUSED) {
+                        log_err(b->log, "Refusing to listen on \"%s\": TCP would expose the VM's bus "
+                                "to the network; QEMU's security guide (docs/system/security.rst) "
+                                "requires a UNIX socket. Use unix:path=... or unix:tmpdir=...", a);
+                        return -EPROTONOSUPPORT;
+                }
+                if (r > 0) {
+                        log_err(b->log, "Unsupported or malformed address \"%s\"", a);
+                        return -EINVAL;
+                }
+                if (r < 0) {
+                        log_err(b->log, "Failed to listen on \"%s\": %s", a, strerror(-r));
+                        return r;
+                }
+                ev.data.u64 = SRC(SRC_LISTENER, b->n_listeners);
+                if (epoll_ctl(b->epoll_fd, EPOLL_CTL_ADD, l->fd, &ev) < 0)
+                        return -errno;
+                b->n_listeners++;
+        }
+        return b->n_listeners > 0 ? 0 : -EINVAL;
+}
+
+/** bus_address() - see bus.h. */
+const char *bus_address(const Bus *b)
+{
+        return b->n_listeners > 0 ? b->listeners[0].address : NULL;
+}
+
+/** bus_next_serial() - the driver's next message serial (never 0). */
+uint32_t bus_next_serial(Bus *b)
+{
+        if (++b->serial == 0)
+                b->serial = 1;
+        return b->serial;
+}
+
+static bool peer_id_eq(const HashNode *n, const void *key)
+{
+        return container_of(n, Peer, id_node)->id == *(const uint64_t *)key;
+}
+
+/** bus_find_peer() - the live peer with @id, or NULL. */
+Peer *bus_find_peer(const Bus *b, uint64_t id)
+{
+        HashNode *n = hashmap_find(&b->peers, hashmap_hash_u64(&b->peers, id), peer_id_eq, &id);
+
+        return n ? container_of(n, Peer, id_node) : NULL;
+}
+
+/** bus_find_by_name() - the peer a unique or well-known @name points to. */
+Peer *bus_find_by_name(const Bus *b, const char *name)
+{
+        if (name[0] == ':') {
+                char *end;
+                unsigned long long id;
+                Peer *p;
+
+                if (strncmp(name, ":1.", 3) != 0 || name[3] < '0' || name[3] > '9')
+                        return NULL;
+                errno = 0;
+                id = strtoull(name + 3, &end, 10);
+                if (*end || errno)
+                        return NULL;
+                p = bus_find_peer(b, id);
+                return p && p->hello_done && !p->dead ? p : NULL;
+        }
+        return name_registry_primary(&b->names, name);
+}
+
+/** bus_peer_dirty() - @p has output: flush it at the end of this loop turn. */
+void bus_peer_dirty(Bus *b, Peer *p)
+{
+        if (!list_linked(&p->dirty_link) && !p->dead)
+                list_add_tail(&b->dirty, &p->dirty_link);
+}
+
+/** bus_send_to() - queue @m for @to; a peer that cannot take more is disconnected. */
+int bus_send_to(Bus *b, Peer *to, Msg *m)
+{
+        int r;
+
+        if (to->dead)
+                return 0;
+        if (to->conn.out_bytes + msg_wire_size(m) > b->config->limits.max_outgoing_bytes) {
+                log_warning(b->log, "Disconnecting %s: its outgoing queue is full (%zu bytes)",
+                            to->unique_name[0] ? to->unique_name : "(unregistered)",
+                            to->conn.out_bytes);
+                bus_peer_disconnect(b, to);
+                return 0;
+        }
+        r = connection_queue(&to->conn, m);
+        if (r < 0)
+                return r;
+        bus_peer_dirty(b, to);
+        return 0;
+}
+
+static bool user_eq(const HashNode *n, const void *key)
+{
+        return container_of(n, UserQuota, node)->uid == *(const uid_t *)key;
+}
+
+static UserQuota *user_get(Bus *b, uid_t uid)
+{
+        uint64_t h = hashmap_hash_u64(&b->users, uid);
+        HashNode *n = hashmap_find(&b->users, h, user_eq, &uid);
+        UserQuota *u;
+
+        if (n)
+                return container_of(n, UserQuota, node);
+        u = calloc(1, sizeof(*u));
+        if (!u)
+                return NULL;
+        u->uid = uid;
+        if (hashmap_insert(&b->users, &u->node, h) < 0) {
+                free(u);
+                return NULL;
+        }
+        return u;
+}
+
+static void epoll_update(Bus *b, Peer *p, bool want_out)
+{
+        struct epoll_event ev = { .events = EPOLLIN | (want_out ? EPOLLOUT : 0),
+                                  .data.u64 = SRC(SRC_PEER, p->id) };
+
+        if (p->epoll_out == want_out || p->dead)
+                return;
+        if (epoll_ctl(b->epoll_fd, EPOLL_CTL_MOD, p->conn.fd, &ev) == 0)
+                p->epoll_out = want_out;
+}
+
+/** bus_arm_timer() - make the timerfd fire at the earliest reply deadline. */
+void bus_arm_timer(Bus *b)
+{
+        uint64_t d = reply_next_deadline(&b->replies);
+        struct itimerspec its = { 0 };
+
+        if (d == b->timer_armed)
+                return;
+        if (d != UINT64_MAX) {
+                its.it_value.tv_sec = (time_t)(d / 1000000u);
+                its.it_value.tv_nsec = (long)(d % 1000000u) * 1000;
+                if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+                        its.it_value.tv_nsec = 1;
+        }
+        timerfd_settime(b->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+        b->timer_armed = d;
+}
+
+static void send_no_reply(Bus *b, ReplySlot *s, const char *text)
+{
+        Peer *caller = s->caller;
+        Msg fake = { 0 };
+
+        /* dispatch_error() needs only the serial and flags of the call */
+        fake.h.type = WIRE_MESSAGE_METHOD_CALL;
+        fake.h.serial = s->serial;
+        caller->n_replies_out--;
+        reply_slot_free(&b->replies, s);
+        dispatch_error(b, caller, &fake, ERR_NO_REPLY, text);
+}
+
+static void on_timer(Bus *b)
+{
+        uint64_t now = bus_now(), junk;
+        ReplySlot *s;
+
+        (void)!read(b->timer_fd, &junk, sizeof(junk));
+        while ((s = reply_first_expired(&b->replies, now)))
+                send_no_reply(b, s, "Message did not receive a reply (timeout by message bus)");
+        b->timer_armed = 0;
+        bus_arm_timer(b);
+}
+
+static void drop_replies(Bus *b, Peer *p)
+{
+        while (!list_empty(&p->replies_in))
+                send_no_reply(b, container_of(p->replies_in.next, ReplySlot, callee_link),
+                              "Message recipient disconnected from message bus without replying");
+        while (!list_empty(&p->replies_out))
+                reply_slot_free(&b->replies, container_of(p->replies_out.next, ReplySlot, caller_link));
+        p->n_replies_out = 0;
+}
+
+/** bus_peer_disconnect() - release everything @p holds, announce it, free it later. */
+void bus_peer_disconnect(Bus *b, Peer *p)
+{
+        if (p->dead)
+                return;
+        p->dead = true;
+        epoll_ctl(b->epoll_fd, EPOLL_CTL_DEL, p->conn.fd, NULL);
+        list_del(&p->dirty_link);
+        if (list_linked(&p->incomplete_link)) {
+                list_del(&p->incomplete_link);
+                b->n_incomplete--;
+        }
+        list_del(&p->monitor_link);
+        drop_replies(b, p);
+        match_registry_remove_peer(&b->matches, p);
+        driver_peer_gone(b, p);
+        hashmap_remove(&b->peers, &p->id_node);
+        b->n_peers--;
+        if (p->quota)
+                p->quota->n_connections--;
+        list_add_tail(&b->graveyard, &p->dirty_link);
+}
+
+/** bus_peer_registered() - @p sent Hello: it counts as a complete connection now. */
+int bus_peer_registered(Bus *b, Peer *p)
+{
+        p->registered = true;
+        if (list_linked(&p->incomplete_link)) {
+                list_del(&p->incomplete_link);
+                b->n_incomplete--;
+        }
+        return 0;
+}
+
+/** bus_peer_become_monitor() - drop @p's names (announcing them) and make it a monitor. */
+void bus_peer_become_monitor(Bus *b, Peer *p)
+{
+        drop_replies(b, p);
+        match_registry_remove_peer(&b->matches, p);
+        while (!list_empty(&p->names)) {
+                NameOwner *o = container_of(p->names.next, NameOwner, peer_link);
+                NameChange ch;
+                Name *empty = NULL;
+
+                name_registry_drop_owner(&b->names, o, &ch, &empty);
+                driver_name_changed(b, &ch, false);
+                free(empty);
+        }
+        p->n_names = 0;
+        driver_signal(b, NULL, "NameOwnerChanged", p->unique_name, p->unique_name, "", NULL);
+        driver_signal(b, p, "NameLost", p->unique_name, NULL);
+        p->hello_done = false;
+        p->monitor = true;
+        list_add_tail(&b->monitors, &p->monitor_link);
+}
+
+static bool accept_allowed(Bus *b, Peer *p)
+{
+        const BusLimits *l = &b->config->limits;
+
+        if (b->n_incomplete >= l->max_incomplete_connections)
+                return false;
+        if (b->n_peers - b->n_incomplete >= l->max_completed_connections)
+                return false;
+        if (p->quota->n_connections >= l->max_connections_per_user)
+                return false;
+        if (policy_check_connect(b->config->policy, b->uid, p->creds.uid, p->creds.groups,
+                                 p->creds.n_groups, NULL) != 0)
+                return false;
+        return true;
+}
+
+static void on_accept(Bus *b, Listener *l)
+{
+        struct epoll_event ev = { .events = EPOLLIN };
+        Peer *p;
+        int fd, r;
+
+        fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+                return;
+        r = peer_new(b, fd, &p);
+        if (r < 0)
+                return;
+        p->quota = user_get(b, p->creds.uid);
+        if (!p->quota || !accept_allowed(b, p)) {
+                log_notice(b->log, "Refusing connection from uid %u: limits or policy",
+                           (unsigned)p->creds.uid);
+                peer_free(p);
+                return;
+        }
+        p->id = b->next_id++;
+        p->connect_usec = bus_now();
+        ev.data.u64 = SRC(SRC_PEER, p->id);
+        if (epoll_ctl(b->epoll_fd, EPOLL_CTL_ADD, p->conn.fd, &ev) < 0 ||
+            hashmap_insert(&b->peers, &p->id_node, hashmap_hash_u64(&b->peers, p->id)) < 0) {
+                peer_free(p);
+                return;
+        }
+        p->quota->n_connections++;
+        b->n_peers++;
+        b->n_incomplete++;
+        list_add_tail(&b->incomplete, &p->incomplete_link);
+}
+
+static void process_input(Bus *b, Peer *p)
+{
+        Msg *m;
+        int r;
+
+        while (!p->dead) {
+                r = connection_pop(&p->conn, &m);
+                if (r == -EAGAIN)
+                        break;
+                if (r == WIRE_E_UNKNOWN_MESSAGE_TYPE)
+                        continue;
+                if (r != 0) {
+                        log_info(b->log, "Disconnecting %s: %s", p->unique_name[0] ? p->unique_name : "(unregistered)",
+                                 r > 0 ? wire_strerror(r) : strerror(-r));
+                        bus_peer_disconnect(b, p);
+                        return;
+                }
+                r = dispatch_incoming(b, p, m);
+                msg_unref(m);
+                if (r != 0) {
+                        bus_peer_disconnect(b, p);
+                        return;
+                }
+        }
+}
+
+static void on_peer(Bus *b, Peer *p, uint32_t events)
+{
+        bool eagain = false;
+        int r;
+
+        if (events & EPOLLOUT) {
+                r = connection_flush(&p->conn);
+                if (r == 0)
+                        epoll_update(b, p, false);
+                else if (r != -EAGAIN) {
+                        bus_peer_disconnect(b, p);
+                        return;
+                }
+        }
+        if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                return;
+        r = connection_read(&p->conn, &eagain);
+        if (connection_has_output(&p->conn))
+                bus_peer_dirty(b, p);
+        if (r != 0) {
+                bus_peer_disconnect(b, p);
+                return;
+        }
+        if (!eagain)
+                process_input(b, p);
+}
+
+static void flush_dirty(Bus *b)
+{
+        while (!list_empty(&b->dirty)) {
+                Peer *p = container_of(b->dirty.next, Peer, dirty_link);
+                int r;
+
+                list_del(&p->dirty_link);
+                r = connection_flush(&p->conn);
+                if (r == -EAGAIN)
+                        epoll_update(b, p, true);
+                else if (r < 0)
+                        bus_peer_disconnect(b, p);
+        }
+}
+
+static void on_signal(Bus *b)
+{
+        struct signalfd_siginfo si;
+
+        while (read(b->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (si.ssi_signo == SIGHUP) {
+                        _cleanup_free_ char *error = NULL;
+
+                        if (bus_reload(b, &error) != 0)
+                                log_err(b->log, "Unable to reload configuration: %s",
+                                        error ? error : "out of memory");
+                } else {
+                        b->exiting = true;
+                }
+        }
+}
+
+static void on_event(Bus *b, const struct epoll_event *ev)
+{
+        uint64_t v = SRC_VAL(ev->data.u64);
+        Peer *p;
+
+        switch (SRC_KIND(ev->data.u64)) {
+        case SRC_LISTENER:
+                if (v < b->n_listeners)
+                        on_accept(b, &b->listeners[v]);
+                break;
+        case SRC_SIGNAL:
+                on_signal(b);
+                break;
+        case SRC_TIMER:
+                on_timer(b);
+                break;
+        case SRC_PEER:
+                p = bus_find_peer(b, v);
+                if (p && !p->dead)
+                        on_peer(b, p, ev->events);
+                break;
+        }
+}
+
+/** bus_run() - see bus.h. */
+int bus_run(Bus *b)
+{
+        struct epoll_event evs[64];
+
+        while (!b->exiting) {
+                int n = epoll_wait(b->epoll_fd, evs, (int)ELEMENTSOF(evs), -1);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                for (int i = 0; i < n; i++)
+                        on_event(b, &evs[i]);
+                flush_dirty(b);
+                reap(b);
+        }
+        return 0;
+}
+
+static void refresh_policies(Bus *b)
+{
+        HashIter it = HASH_ITER_INIT;
+        HashNode *n;
+
+        while ((n = hashmap_next(&b->peers, &it))) {
+                Peer *p = container_of(n, Peer, id_node);
+                PolicySnapshot *s = NULL;
+                gid_t gids[65];
+                size_t k = 0;
+
+                gids[k++] = p->creds.gid;
+                for (size_t i = 0; i < p->creds.n_groups && k < ELEMENTSOF(gids); i++)
+                        if (p->creds.groups[i] != p->creds.gid)
+                                gids[k++] = p->creds.groups[i];
+                if (policy_snapshot_new(b->config->policy, p->creds.uid, gids, k, &s) == 0) {
+                        policy_snapshot_free(p->policy);
+                        p->policy = s;
+                }
+        }
+}
+
+/** bus_reload() - see bus.h. */
+int bus_reload(Bus *b, char **ret_error)
+{
+        BusConfig *c = NULL;
+        int r;
+
+        if (b->config_path)
+                r = bus_config_load(b->config_path, 0, &c, ret_error);
+        else
+                r = bus_config_new_session(&c);
+        if (r != 0)
+                return r;
+        bus_config_free(b->config);
+        b->config = c;
+        refresh_policies(b);
+        log_info(b->log, "Reloaded configuration");
+        return 0;
+}

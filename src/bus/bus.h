@@ -1,0 +1,102 @@
+/*
+ * bus.h -- the broker: one epoll loop owning listeners, peers, the name,
+ * match and reply registries, monitors, configuration and quotas.
+ *
+ * Must never: block, or let one peer stall the others.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "bus/match-registry.h"
+#include "bus/msg.h"
+#include "bus/name-registry.h"
+#include "bus/peer.h"
+#include "bus/reply.h"
+#include "policy/config.h"
+#include "util/hashmap.h"
+#include "util/list.h"
+#include "util/log.h"
+
+#define BUS_DRIVER_NAME "org.freedesktop.DBus"
+#define BUS_DRIVER_PATH "/org/freedesktop/DBus"
+#define BUS_MAX_LISTENERS 8
+
+typedef struct UserQuota {
+        HashNode node;
+        uid_t uid;
+        unsigned n_connections;
+} UserQuota;
+
+typedef struct Listener {
+        int fd;
+        char *path;             /* socket file to unlink at exit, or NULL */
+        char *address;          /* printable address incl. guid */
+} Listener;
+
+typedef struct Bus {
+        const Log *log;
+        int epoll_fd;
+        int signal_fd;
+        int timer_fd;
+        bool exiting;
+        Listener listeners[BUS_MAX_LISTENERS];
+        unsigned n_listeners;
+
+        BusConfig *config;
+        char *config_path;      /* NULL for --session */
+        bool systemd_activation;
+        uid_t uid;              /* the bus's own uid */
+        char guid[33];
+        char machine_id[33];
+        uint64_t seed;
+
+        Hashmap peers;          /* Peer.id_node, all peers */
+        uint64_t next_id;
+        unsigned n_peers, n_incomplete;
+        ListNode incomplete;    /* peers before Hello */
+        Hashmap users;          /* UserQuota by uid */
+        NameRegistry names;
+        MatchRegistry matches;
+        ReplyRegistry replies;
+        ListNode monitors;      /* Peer.monitor_link */
+        ListNode dirty;         /* Peer.dirty_link: output to flush */
+        ListNode graveyard;     /* Peer.dirty_link: disconnected, freed after this turn */
+        uint32_t serial;        /* driver's message serials */
+        uint64_t stamp;         /* per-broadcast dedupe counter */
+        uint64_t timer_armed;   /* deadline the timerfd is set to */
+} Bus;
+
+/**
+ * bus_new() - a bus with configuration @config (taken). @config_path is kept
+ * for ReloadConfig (NULL: --session, reload rebuilds the built-in one).
+ */
+int bus_new(const Log *log, BusConfig *config, const char *config_path, Bus **ret);
+Bus *bus_free(Bus *b);
+
+/**
+ * bus_listen() - listen on each address of the ';'-separated @addresses.
+ * Return: 0, -errno, or -EPROTONOSUPPORT (tcp: refused) with a log line.
+ */
+int bus_listen(Bus *b, const char *addresses);
+
+/** bus_address() - the printable address of the first listener. */
+const char *bus_address(const Bus *b);
+
+/** bus_run() - serve until SIGTERM/SIGINT. Return: 0 or -errno. */
+int bus_run(Bus *b);
+
+/** bus_reload() - re-read the configuration; on error keep the old one. */
+int bus_reload(Bus *b, char **ret_error);
+
+/* for the bus's own modules */
+uint64_t bus_now(void);
+void bus_peer_disconnect(Bus *b, Peer *p);
+void bus_peer_dirty(Bus *b, Peer *p);
+Peer *bus_find_peer(const Bus *b, uint64_t id);
+Peer *bus_find_by_name(const Bus *b, const char *name);
+int bus_send_to(Bus *b, Peer *to, Msg *m);
+uint32_t bus_next_serial(Bus *b);
+void bus_arm_timer(Bus *b);
+int bus_peer_registered(Bus *b, Peer *p);
+void bus_peer_become_monitor(Bus *b, Peer *p);

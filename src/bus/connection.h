@@ -1,0 +1,77 @@
+/*
+ * connection.h -- the byte side of one client: the socket, SASL before
+ * BEGIN, reading and framing messages (with the unix fds that came along),
+ * and the outgoing queue of shared Msg references written in batches.
+ *
+ * Must never: interpret a message beyond framing and validation, block, or
+ * let a peer make it hold more than the limits it was given.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "bus/msg.h"
+#include "wire/sasl.h"
+
+typedef struct ConnectionLimits {
+        size_t max_message_size;
+        unsigned max_message_fds;
+} ConnectionLimits;
+
+typedef struct Connection {
+        int fd;
+        bool authenticated;
+        bool unix_fd;           /* NEGOTIATE_UNIX_FD agreed */
+        bool hup;               /* peer closed its end */
+        WireSasl sasl;
+        ConnectionLimits limits;
+
+        uint8_t *in;            /* input bytes not yet consumed */
+        size_t in_pos, in_len, in_cap;
+        int *in_fds;            /* fds received, not yet given to a message */
+        unsigned n_in_fds, in_fds_cap;
+
+        char *raw_out;          /* SASL replies, sent before any message */
+        size_t raw_out_len;
+
+        Msg **out;              /* ring of queued messages */
+        size_t out_head, out_count, out_cap;
+        size_t out_skip;        /* bytes of the head message already sent */
+        size_t out_bytes;       /* bytes queued in total */
+} Connection;
+
+/** connection_init() - take @fd (non-blocking) and start SASL with @cfg. */
+void connection_init(Connection *c, int fd, const WireSaslConfig *cfg, const ConnectionLimits *limits);
+/** connection_deinit() - close the socket, drop queues and fds. */
+void connection_deinit(Connection *c);
+
+/**
+ * connection_read() - read what the socket has (one recvmsg) and run SASL on
+ * it while not authenticated.
+ * Return: 0 (progress or nothing to read: -EAGAIN is folded into 0 with
+ * *@ret_eagain set), -ECONNRESET on end of stream, a WIRE_E_SASL_* code or
+ * -errno: the connection must go.
+ */
+int connection_read(Connection *c, bool *ret_eagain);
+
+/**
+ * connection_pop() - the next complete message from the input, parsed and
+ * with its fds attached. Return: 0 and *@ret_msg; -EAGAIN when no complete
+ * message is buffered; a WIRE_E_* code or -EBADMSG (bad fds) or -EMSGSIZE:
+ * the peer is broken and must be disconnected; -ENOMEM.
+ */
+int connection_pop(Connection *c, Msg **ret_msg);
+
+/** connection_queue() - queue @m (a reference is taken). Return: 0 or -ENOMEM. */
+int connection_queue(Connection *c, Msg *m);
+
+/** connection_has_output() - anything waits to be written. */
+bool connection_has_output(const Connection *c);
+
+/**
+ * connection_flush() - write as much of the queue as the socket takes,
+ * gathering many messages into one sendmsg.
+ * Return: 0 when all was written, -EAGAIN when the socket is full, -errno.
+ */
+int connection_flush(Connection *c);

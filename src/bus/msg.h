@@ -1,0 +1,60 @@
+/*
+ * msg.h -- one D-Bus message inside the broker: the bytes as read (or as the
+ * driver built them), the parsed header, the unix fds that came with it and
+ * the header the bus forwards in place of the original (SENDER set, unknown
+ * fields dropped). Reference counted: a broadcast shares one Msg among all
+ * its receivers and queues.
+ *
+ * Must never: re-marshal the body. The forwarded form is [fwd_hdr][body].
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include "util/macro.h"
+#include "wire/message.h"
+
+typedef struct Msg {
+        unsigned n_refs;
+        uint8_t *data;          /* the whole message as received/built */
+        size_t size;
+        WireHeader h;           /* strings point into data */
+        int *fds;               /* owned, closed on free */
+        unsigned n_fds;
+        uint8_t *fwd_hdr;       /* rewritten header, NULL = send data as is */
+        size_t fwd_hdr_len;
+} Msg;
+
+/**
+ * msg_new_parsed() - take ownership of @data (@size bytes, malloc'd) and
+ * validate it with wire_message_parse().
+ * Return: 0 and *@ret_msg; a WIRE_E_* code (then @data is freed too); -ENOMEM.
+ */
+int msg_new_parsed(uint8_t *data, size_t size, Msg **ret_msg);
+
+Msg *msg_ref(Msg *m);
+Msg *msg_unref(Msg *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Msg *, msg_unref);
+
+/**
+ * msg_set_sender() - prepare the forwarded header with SENDER=@sender.
+ * Return: 0 or -ENOMEM.
+ */
+int msg_set_sender(Msg *m, const char *sender);
+
+/** msg_wire_size() - bytes this message takes on the wire when forwarded. */
+size_t msg_wire_size(const Msg *m);
+
+/**
+ * msg_iov() - fill @iov (room for 2) with the bytes to send, skipping the
+ * first @skip bytes. Return: number of entries used (0 when all sent).
+ */
+unsigned msg_iov(const Msg *m, size_t skip, struct iovec *iov);
+
+/**
+ * msg_steal_fds() - give the message @n fds from @fds (ownership moves).
+ * Return: 0 or -ENOMEM (fds untouched then).
+ */
+int msg_attach_fds(Msg *m, int *fds, unsigned n);

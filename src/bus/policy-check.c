@@ -1,0 +1,143 @@
+/*
+ * policy-check.c -- per-delivery policy checks with dbus-daemon's
+ * AccessDenied texts.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bus/dispatch.h"
+#include "bus/policy-check.h"
+
+#define NAMES_ON_STACK 32
+
+typedef struct NameList {
+        const char *stack[NAMES_ON_STACK];
+        const char **names;
+        size_t n;
+} NameList;
+
+static void names_collect(NameList *l, const Peer *p, const char *driver_name)
+{
+        size_t cap = NAMES_ON_STACK, n;
+
+        l->names = l->stack;
+        l->n = 0;
+        if (!p) {
+                if (driver_name) {
+                        l->stack[0] = driver_name;
+                        l->n = 1;
+                }
+                return;
+        }
+        n = 1 + p->n_names;
+        if (n > cap) {
+                l->names = malloc(n * sizeof(char *));
+                if (!l->names) {
+                        l->names = l->stack;
+                        n = cap;
+                } else {
+                        cap = n;
+                }
+        }
+        l->n = peer_collect_names(p, l->names, cap);
+}
+
+static void names_free(NameList *l)
+{
+        if (l->names != l->stack)
+                free(l->names);
+}
+
+static void message_init(PolicyMessage *pm, const Msg *m, bool eavesdrop)
+{
+        *pm = (PolicyMessage){
+                .type = (PolicyMessageType)m->h.type,
+                .interface = m->h.interface,
+                .member = m->h.member,
+                .error_name = m->h.error_name,
+                .path = m->h.path,
+                .destination = m->h.destination,
+                .requested_reply = m->h.type == WIRE_MESSAGE_METHOD_RETURN ||
+                                   m->h.type == WIRE_MESSAGE_ERROR,
+                .eavesdrop = eavesdrop,
+                .n_fds = m->h.n_fds,
+        };
+}
+
+static void report(Bus *b, Peer *from, Peer *to, const Msg *m, bool send, const PolicyVerdict *v)
+{
+        const char *dest = m->h.destination ? m->h.destination : "(unset)";
+        char rule[512] = "";
+
+        if (v->rule)
+                policy_rule_format(v->rule, rule, sizeof(rule));
+        log_notice(b->log, "Rejected %s message, %u matched rules; type=\"%s\", sender=\"%s\" "
+                   "interface=\"%s\" member=\"%s\" destination=\"%s\" rule=%s",
+                   send ? "send" : "receive", v->n_matched,
+                   policy_message_type_name((PolicyMessageType)m->h.type), from->unique_name,
+                   m->h.interface ? m->h.interface : "(unset)", m->h.member ? m->h.member : "(unset)",
+                   dest, rule[0] ? rule : "(none)");
+        dispatch_errorf(b, from, m, "org.freedesktop.DBus.Error.AccessDenied",
+                        "Rejected %s message, %u matched rules; type=\"%s\", sender=\"%s\" (%s) "
+                        "interface=\"%s\" member=\"%s\" error name=\"%s\" requested_reply=\"%d\" "
+                        "destination=\"%s\" (%s)",
+                        send ? "send" : "receive", v->n_matched,
+                        policy_message_type_name((PolicyMessageType)m->h.type), from->unique_name,
+                        from->unique_name, m->h.interface ? m->h.interface : "(unset)",
+                        m->h.member ? m->h.member : "(unset)",
+                        m->h.error_name ? m->h.error_name : "(unset)",
+                        m->h.type == WIRE_MESSAGE_METHOD_RETURN || m->h.type == WIRE_MESSAGE_ERROR,
+                        dest, to ? to->unique_name : (m->h.destination ? m->h.destination : "(unset)"));
+}
+
+/** policy_check_delivery() - see policy-check.h. */
+int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, bool rep)
+{
+        PolicyVerdict v = { 0 };
+        PolicyMessage pm;
+        NameList l;
+        int r = 0;
+
+        message_init(&pm, m, eavesdrop);
+        if (from->policy && !eavesdrop) {
+                names_collect(&l, to, to ? NULL : (m->h.destination ? m->h.destination : NULL));
+                pm.names = l.names;
+                pm.n_names = l.n;
+                r = policy_check_send(from->policy, &pm, &v);
+                names_free(&l);
+                if (r != 0) {
+                        if (rep)
+                                report(b, from, to, m, true, &v);
+                        return POLICY_E_DENIED;
+                }
+        }
+        if (to && to->policy) {
+                names_collect(&l, from, NULL);
+                pm.names = l.names;
+                pm.n_names = l.n;
+                v = (PolicyVerdict){ 0 };
+                r = policy_check_receive(to->policy, &pm, &v);
+                names_free(&l);
+                if (r != 0) {
+                        if (rep)
+                                report(b, from, to, m, false, &v);
+                        return POLICY_E_DENIED;
+                }
+        }
+        return 0;
+}
+
+/** policy_check_own_name() - see policy-check.h. */
+int policy_check_own_name(Bus *b, Peer *p, const char *name)
+{
+        PolicyVerdict v = { 0 };
+
+        if (!p->policy)
+                return 0;
+        if (policy_check_own(p->policy, name, &v) != 0)
+                return POLICY_E_DENIED;
+        if (bus_config_selinux_check_own(b->config, p->creds.label, name) != 0)
+                return POLICY_E_DENIED;
+        return 0;
+}

@@ -1,0 +1,23 @@
+/*
+ * policy-check.h -- the bus side of the security policy: build the
+ * PolicyMessage for one delivery (names of the other party, requested
+ * reply, eavesdropping), run the sender's send check and the receiver's
+ * receive check, and answer AccessDenied with dbus-daemon's text.
+ *
+ * Must never: cache verdicts across messages (names change).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include "bus/bus.h"
+
+/**
+ * policy_check_delivery() - may @m go from @from to @to (NULL: the send
+ * check of a broadcast, or a message to the driver when @m's destination is
+ * the driver)? With @report, a denial answers @from with AccessDenied.
+ * Return: 0 or POLICY_E_DENIED.
+ */
+int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, bool report);
+
+/** policy_check_own_name() - may @p own @name? 0 or POLICY_E_DENIED. */
+int policy_check_own_name(Bus *b, Peer *p, const char *name);
