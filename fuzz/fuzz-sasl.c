@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static char out[2 * WIRE_SASL_LINE_MAX];
-        WireSaslConfig cfg = { .guid = "0123456789abcdef0123456789abcdef" };
+        WireSaslConfig cfg = {.guid = "0123456789abcdef0123456789abcdef"};
         WireSasl *s;
         uint32_t seed;
         size_t pos = 2, total_out = 0, out_cap;

@@ -273,10 +273,31 @@ static int parse_fault(const char *s, Fault *ret)
         return -EINVAL;
 }
 
+/*
+ * The default well-known name: org.bulkhead.Demo.ID when ID can be the last
+ * element of a bus name ([A-Za-z0-9_-], not starting with a digit), as the
+ * VM specs in examples/ expect (owns = org.bulkhead.Demo.ID). NULL otherwise.
+ */
+static char *default_name(const char *id)
+{
+        char *name = NULL;
+
+        if (!id[0] || (id[0] >= '0' && id[0] <= '9') || strlen(id) > 200)
+                return NULL;
+        for (const char *p = id; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+                        return NULL;
+        if (asprintf(&name, "org.bulkhead.Demo.%s", id) < 0)
+                return NULL;
+        return name;
+}
+
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: bulkhead-demo-helper --id ID [--state-file FILE] [--name BUSNAME]\n"
-                   "A demo state helper for a bulkhead VM (see bulkhead-demo-helper(1)).\n");
+        fprintf(f, "Usage: bulkhead-demo-helper [--id ID] [--state-file FILE] [--name BUSNAME]\n"
+                   "A demo state helper for a bulkhead VM (see bulkhead-demo-helper(1)).\n"
+                   "ID defaults to $BULKHEAD_VMSTATE_ID, BUSNAME to org.bulkhead.Demo.ID.\n");
 }
 
 static int parse_argv(int argc, char **argv)
@@ -313,6 +334,8 @@ static int parse_argv(int argc, char **argv)
                         return -EINVAL;
                 }
         }
+        if (!arg.id)
+                arg.id = getenv("BULKHEAD_VMSTATE_ID");
         if (optind < argc || !arg.id) {
                 usage(stderr);
                 return -EINVAL;
@@ -322,7 +345,12 @@ static int parse_argv(int argc, char **argv)
 
 static int demo_start(Demo *d)
 {
+        _cleanup_free_ char *fallback = NULL;
+        const char *name = arg.name;
         int r;
+
+        if (!name)
+                name = fallback = default_name(arg.id);
 
         r = bh_helper_open(&d->helper);
         if (r < 0) {
@@ -330,8 +358,11 @@ static int demo_start(Demo *d)
                         strerror(-r));
                 return r;
         }
-        r = state_set(d, "", 0);
-        if (r >= 0 && d->state_file)
+        /* empty until the state file (if any) says otherwise; do not write it yet */
+        d->state = strdup("");
+        if (!d->state)
+                return -ENOMEM;
+        if (d->state_file)
                 r = state_read_file(d);
         if (r < 0) {
                 fprintf(stderr, "bulkhead-demo-helper: state file %s: %s\n", d->state_file,
@@ -340,11 +371,12 @@ static int demo_start(Demo *d)
         }
         r = sd_bus_add_object_vtable(bh_helper_get_bus(d->helper), NULL, DEMO_PATH,
                                      DEMO_INTERFACE, demo_vtable, d);
-        if (r >= 0 && arg.name)
-                r = bh_helper_request_name(d->helper, arg.name);
+        if (r >= 0 && name)
+                r = bh_helper_request_name(d->helper, name);
         if (r < 0) {
-                fprintf(stderr, "bulkhead-demo-helper: cannot export %s%s: %s\n",
-                        DEMO_INTERFACE, arg.name ? " or own its name" : "", strerror(-r));
+                fprintf(stderr, "bulkhead-demo-helper: cannot export %s%s%s: %s\n",
+                        DEMO_INTERFACE, name ? " or own its name " : "", name ?: "",
+                        strerror(-r));
                 return r;
         }
         r = bh_vmstate_export(d->helper, arg.id, vmstate_save, vmstate_load, d);

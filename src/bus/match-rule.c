@@ -33,7 +33,7 @@ typedef struct RuleDraft {
         bool path_namespace;
         const char *key[_KEY_N];
         size_t key_len[_KEY_N];
-        uint8_t arg_kind[MATCH_ARG_MAX];  /* 0 = absent */
+        uint8_t arg_kind[MATCH_ARG_MAX]; /* 0 = absent */
         const char *arg[MATCH_ARG_MAX];
         size_t arg_len[MATCH_ARG_MAX];
         size_t buf_len;
@@ -87,8 +87,8 @@ static bool value_is(const char *v, size_t n, const char *word)
  * comma (consumed) or the end. Quoting as dbus-daemon: '...' is literal;
  * outside quotes \' is an apostrophe and any other backslash is literal.
  */
-static int read_value(RuleDraft *d, const char *str, size_t len, size_t *pos,
-                      const char **ret, size_t *ret_len)
+static int read_value(RuleDraft *d, const char *str, size_t len, size_t *pos, const char **ret,
+                      size_t *ret_len)
 {
         char *out = d->buf + d->buf_len;
         size_t n = 0, i = *pos;
@@ -202,10 +202,10 @@ static int assign_name(RuleDraft *d, int which, const char *v, size_t vl, bool v
 static int assign(RuleDraft *d, const char *key, size_t kl, const char *v, size_t vl)
 {
         if (key_is(key, kl, "type")) {
-                static const char *const types[] = { [WIRE_MESSAGE_METHOD_CALL] = "method_call",
-                                                     [WIRE_MESSAGE_METHOD_RETURN] = "method_return",
-                                                     [WIRE_MESSAGE_ERROR] = "error",
-                                                     [WIRE_MESSAGE_SIGNAL] = "signal" };
+                static const char *const types[] = {[WIRE_MESSAGE_METHOD_CALL] = "method_call",
+                                                    [WIRE_MESSAGE_METHOD_RETURN] = "method_return",
+                                                    [WIRE_MESSAGE_ERROR] = "error",
+                                                    [WIRE_MESSAGE_SIGNAL] = "signal"};
 
                 if (d->type)
                         return MATCH_E_DUPLICATE_KEY;
@@ -255,7 +255,7 @@ static int parse(RuleDraft *d, const char *str, size_t len)
 
         if (len > MATCH_RULE_MAX_LENGTH)
                 return MATCH_E_TOO_LONG;
-        if (memchr(str, 0, len))
+        if (len > 0 && memchr(str, 0, len))
                 return MATCH_E_SYNTAX;
 
         while (pos < len) {
@@ -273,7 +273,7 @@ static int parse(RuleDraft *d, const char *str, size_t len)
                         pos++;
                 if (key_len == 0) {
                         if (pos == len)
-                                break;  /* empty rule or trailing whitespace */
+                                break; /* empty rule or trailing whitespace */
                         return MATCH_E_SYNTAX;
                 }
                 if (pos == len || str[pos] != '=')
@@ -296,7 +296,7 @@ static MatchRule *build(const RuleDraft *d)
         uint16_t *slot[_KEY_N];
         MatchRule *r;
         char *s;
-        size_t off = 1;  /* offset 0 means absent */
+        size_t off = 1; /* offset 0 means absent */
 
         for (int k = 0; k < _KEY_N; k++)
                 if (d->key[k])

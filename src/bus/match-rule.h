@@ -17,8 +17,8 @@
 #include "wire/message.h"
 #include "wire/reader.h"
 
-#define MATCH_RULE_MAX_LENGTH 1024  /* bytes, as DBUS_MAXIMUM_MATCH_RULE_LENGTH */
-#define MATCH_ARG_MAX         64    /* arg0 .. arg63 */
+#define MATCH_RULE_MAX_LENGTH 1024 /* bytes, as DBUS_MAXIMUM_MATCH_RULE_LENGTH */
+#define MATCH_ARG_MAX         64   /* arg0 .. arg63 */
 
 /* Why a rule was refused. MATCH_E_TOO_LONG maps to
  * org.freedesktop.DBus.Error.LimitsExceeded, all others to
@@ -29,17 +29,17 @@ enum {
         MATCH_E_SYNTAX,                    /* key without '=', empty key, NUL byte */
         MATCH_E_UNBALANCED_QUOTES,
         MATCH_E_UNKNOWN_KEY,
-        MATCH_E_DUPLICATE_KEY,             /* also path with path_namespace, argN with argNpath */
-        MATCH_E_BAD_TYPE,                  /* type not signal/method_call/method_return/error */
+        MATCH_E_DUPLICATE_KEY, /* also path with path_namespace, argN with argNpath */
+        MATCH_E_BAD_TYPE,      /* type not signal/method_call/method_return/error */
         MATCH_E_BAD_SENDER,
         MATCH_E_BAD_INTERFACE,
         MATCH_E_BAD_MEMBER,
-        MATCH_E_BAD_PATH,                  /* path or path_namespace */
+        MATCH_E_BAD_PATH, /* path or path_namespace */
         MATCH_E_BAD_DESTINATION,
-        MATCH_E_BAD_ARG_KEY,               /* "arg", "argX", "arg1namespace", junk after N */
-        MATCH_E_ARG_INDEX,                 /* N > 63 */
-        MATCH_E_BAD_NAMESPACE,             /* arg0namespace not a bus name prefix */
-        MATCH_E_BAD_EAVESDROP,             /* not 'true' or 'false' */
+        MATCH_E_BAD_ARG_KEY,   /* "arg", "argX", "arg1namespace", junk after N */
+        MATCH_E_ARG_INDEX,     /* N > 63 */
+        MATCH_E_BAD_NAMESPACE, /* arg0namespace not a bus name prefix */
+        MATCH_E_BAD_EAVESDROP, /* not 'true' or 'false' */
         _MATCH_E_END,
 };
 
@@ -48,15 +48,15 @@ const char *match_strerror(int code);
 
 /* One argN / argNpath / arg0namespace key of a rule. */
 typedef struct MatchArg {
-        uint8_t index;          /* N */
-        uint8_t kind;           /* MATCH_ARG_STRING / _PATH / _NAMESPACE */
-        uint16_t value;         /* offset of the NUL-terminated value in the rule's strings */
+        uint8_t index;  /* N */
+        uint8_t kind;   /* MATCH_ARG_STRING / _PATH / _NAMESPACE */
+        uint16_t value; /* offset of the NUL-terminated value in the rule's strings */
 } MatchArg;
 
 enum {
-        MATCH_ARG_STRING = 1,   /* argN: string arg equal */
-        MATCH_ARG_PATH = 2,     /* argNpath: string or object path, path-prefix rule */
-        MATCH_ARG_NAMESPACE = 3,/* arg0namespace: string arg in a bus-name namespace */
+        MATCH_ARG_STRING = 1,    /* argN: string arg equal */
+        MATCH_ARG_PATH = 2,      /* argNpath: string or object path, path-prefix rule */
+        MATCH_ARG_NAMESPACE = 3, /* arg0namespace: string arg in a bus-name namespace */
 };
 
 /*
@@ -65,12 +65,12 @@ enum {
  * two rules are equal exactly when their bytes are.
  */
 typedef struct MatchRule {
-        uint16_t size;          /* bytes of the whole allocation */
-        uint8_t type;           /* WIRE_MESSAGE_*, 0 = any */
-        uint8_t n_args;         /* entries in args[] */
-        uint8_t arg_need;       /* 1 + highest N, 0 = no arg keys */
+        uint16_t size;    /* bytes of the whole allocation */
+        uint8_t type;     /* WIRE_MESSAGE_*, 0 = any */
+        uint8_t n_args;   /* entries in args[] */
+        uint8_t arg_need; /* 1 + highest N, 0 = no arg keys */
         bool eavesdrop;
-        bool path_namespace;    /* path is a path_namespace */
+        bool path_namespace; /* path is a path_namespace */
         uint8_t _pad;
         /* offsets of NUL-terminated values in strings, 0 = absent */
         uint16_t sender, interface, member, path, destination;
@@ -105,7 +105,7 @@ size_t match_rule_size(const MatchRule *r);
 const char *match_rule_sender(const MatchRule *r);
 const char *match_rule_interface(const MatchRule *r);
 const char *match_rule_member(const MatchRule *r);
-const char *match_rule_path(const MatchRule *r);  /* path or path_namespace */
+const char *match_rule_path(const MatchRule *r); /* path or path_namespace */
 const char *match_rule_destination(const MatchRule *r);
 const char *match_rule_arg_value(const MatchRule *r, const MatchArg *a);
 
@@ -116,8 +116,8 @@ const char *match_rule_arg_value(const MatchRule *r, const MatchArg *a);
  * as the highest argN any of those rules asks for.
  */
 typedef struct MatchMessage {
-        const WireHeader *header;       /* parsed header of ... */
-        const uint8_t *data;            /* ... these message bytes */
+        const WireHeader *header; /* parsed header of ... */
+        const uint8_t *data;      /* ... these message bytes */
         /* the sender's unique name; NULL when the bus driver sends */
         const char *sender;
         /* unique name of the addressed recipient; NULL for broadcasts, for
@@ -133,8 +133,8 @@ typedef struct MatchMessage {
         bool eavesdrop_allowed;
 
         /* private: lazily extracted top-level values */
-        uint8_t n_read;                 /* values examined so far */
-        bool body_end;                  /* no values after n_read */
+        uint8_t n_read; /* values examined so far */
+        bool body_end;  /* no values after n_read */
         bool reader_ready;
         char arg_type[MATCH_ARG_MAX];   /* 's', 'o', or another type code */
         const char *arg[MATCH_ARG_MAX]; /* the string for 's' and 'o', else NULL */

@@ -17,90 +17,108 @@
 
 static unsigned failures;
 
-#define check(cond, ...)                                                        \
-        do {                                                                    \
-                if (!(cond)) {                                                  \
-                        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-                        fprintf(stderr, __VA_ARGS__);                           \
-                        fputc('\n', stderr);                                    \
-                        failures++;                                             \
-                }                                                               \
+#define check(cond, ...)                                                                           \
+        do {                                                                                       \
+                if (!(cond)) {                                                                     \
+                        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
+                        fprintf(stderr, __VA_ARGS__);                                              \
+                        fputc('\n', stderr);                                                       \
+                        failures++;                                                                \
+                }                                                                                  \
         } while (0)
 
 static const struct {
         const char *rule;
         int rc;
 } parse_table[] = {
-        { "", 0 },
-        { "  \t\n", 0 },
-        { "type='signal'", 0 },
-        { "type=signal", 0 },
-        { "type='signal',", 0 },
-        { "type='signal' ", MATCH_E_BAD_TYPE },        /* blanks outside quotes belong to the value */
-        { "type = 'signal'", MATCH_E_BAD_TYPE },
-        { " type ='signal',  member='Foo'  ,", MATCH_E_BAD_MEMBER },
-        { " type ='signal',  member='Foo',  ", 0 },
-        { "type='method_call'", 0 },
-        { "type='method_return'", 0 },
-        { "type='error'", 0 },
-        { "type='bogus'", MATCH_E_BAD_TYPE },
-        { "type=''", MATCH_E_BAD_TYPE },
-        { "type='signal',type='signal'", MATCH_E_DUPLICATE_KEY },
-        { "Type='signal'", MATCH_E_UNKNOWN_KEY },
-        { "foo='bar'", MATCH_E_UNKNOWN_KEY },
-        { ",type='signal'", MATCH_E_UNKNOWN_KEY },
-        { "type='signal',,member='Foo'", MATCH_E_UNKNOWN_KEY },
-        { "type", MATCH_E_SYNTAX },
-        { "type'signal'", MATCH_E_SYNTAX },
-        { "='signal'", MATCH_E_SYNTAX },
-        { "ty pe='signal'", MATCH_E_SYNTAX },
-        { "type='signal", MATCH_E_UNBALANCED_QUOTES },
-        { "arg0='it\\'s'", MATCH_E_UNBALANCED_QUOTES },
-        { "sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
-          "member='NameOwnerChanged',path='/org/freedesktop/DBus',destination=':1.5',arg0='x'",
-          0 },
-        { "sender=':1.5'", 0 },
-        { "sender='foo'", MATCH_E_BAD_SENDER },
-        { "sender=''", MATCH_E_BAD_SENDER },
-        { "sender='a.b',sender='a.b'", MATCH_E_DUPLICATE_KEY },
-        { "interface='foo'", MATCH_E_BAD_INTERFACE },
-        { "interface='org.qemu.VMState1'", 0 },
-        { "member='a.b'", MATCH_E_BAD_MEMBER },
-        { "member=''", MATCH_E_BAD_MEMBER },
-        { "path='a'", MATCH_E_BAD_PATH },
-        { "path='/a/'", MATCH_E_BAD_PATH },
-        { "path='/a',path_namespace='/b'", MATCH_E_DUPLICATE_KEY },
-        { "path_namespace='/a',path='/a'", MATCH_E_DUPLICATE_KEY },
-        { "path_namespace='/'", 0 },
-        { "path_namespace='//'", MATCH_E_BAD_PATH },
-        { "destination='org.qemu.X'", 0 },
-        { "destination='1.x'", MATCH_E_BAD_DESTINATION },
-        { "eavesdrop='true'", 0 },
-        { "eavesdrop='true',eavesdrop='false'", 0 },
-        { "eavesdrop='yes'", MATCH_E_BAD_EAVESDROP },
-        { "arg0=''", 0 },
-        { "arg63='x'", 0 },
-        { "arg64='x'", MATCH_E_ARG_INDEX },
-        { "arg99999999999999999999='x'", MATCH_E_ARG_INDEX },
-        { "arg00='x'", 0 },
-        { "arg0='a',arg00='b'", MATCH_E_DUPLICATE_KEY },
-        { "arg1='a',arg1path='/'", MATCH_E_DUPLICATE_KEY },
-        { "arg0path='/a/'", 0 },
-        { "arg63path='anything at all'", 0 },
-        { "arg64path='/'", MATCH_E_ARG_INDEX },
-        { "arg='x'", MATCH_E_BAD_ARG_KEY },
-        { "argx='x'", MATCH_E_BAD_ARG_KEY },
-        { "arg0junk='x'", MATCH_E_BAD_ARG_KEY },
-        { "arg1namespace='org'", MATCH_E_BAD_ARG_KEY },
-        { "arg00namespace='org'", MATCH_E_BAD_ARG_KEY },
-        { "arg0namespace='org'", 0 },
-        { "arg0namespace='org.qemu'", 0 },
-        { "arg0namespace='org..qemu'", MATCH_E_BAD_NAMESPACE },
-        { "arg0namespace='org.'", MATCH_E_BAD_NAMESPACE },
-        { "arg0namespace=''", MATCH_E_BAD_NAMESPACE },
-        { "arg0namespace='1org'", MATCH_E_BAD_NAMESPACE },
-        { "arg0namespace=':1.5'", 0 },
-        { "arg0namespace='org',arg0='x'", MATCH_E_DUPLICATE_KEY },
+        {"", 0},
+        {"  \t\n", 0},
+        {"type='signal'", 0},
+        {"type=signal", 0},
+        {"type='signal',", 0},
+        {"type='signal' ", MATCH_E_BAD_TYPE}, /* blanks outside quotes belong to the value */
+        {"type = 'signal'", MATCH_E_BAD_TYPE},
+        {" type ='signal',  member='Foo'  ,", MATCH_E_BAD_MEMBER},
+        {" type ='signal',  member='Foo',  ", 0},
+        {"type='method_call'", 0},
+        {"type='method_return'", 0},
+        {"type='error'", 0},
+        {"type='bogus'", MATCH_E_BAD_TYPE},
+        {"type=''", MATCH_E_BAD_TYPE},
+        {"type='signal',type='signal'", MATCH_E_DUPLICATE_KEY},
+        {"Type='signal'", MATCH_E_UNKNOWN_KEY},
+        {"foo='bar'", MATCH_E_UNKNOWN_KEY},
+        {",type='signal'", MATCH_E_UNKNOWN_KEY},
+        {"type='signal',,member='Foo'", MATCH_E_UNKNOWN_KEY},
+        {"type", MATCH_E_SYNTAX},
+        {"type'signal'", MATCH_E_SYNTAX},
+        {"='signal'", MATCH_E_SYNTAX},
+        {"ty pe='signal'", MATCH_E_SYNTAX},
+        {"type='signal", MATCH_E_UNBALANCED_QUOTES},
+        {"arg0='it\\'s'", MATCH_E_UNBALANCED_QUOTES},
+        {"sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+         "member='NameOwnerChanged',path='/org/freedesktop/DBus',destination=':1.5',arg0='x'",
+         0},
+        {"sender=':1.5'", 0},
+        {"sender='foo'", MATCH_E_BAD_SENDER},
+        {"sender=''", MATCH_E_BAD_SENDER},
+        {"sender='a.b',sender='a.b'", MATCH_E_DUPLICATE_KEY},
+        {"interface='foo'", MATCH_E_BAD_INTERFACE},
+        {"interface='org.qemu.VMState1'", 0},
+        {"member='a.b'", MATCH_E_BAD_MEMBER},
+        {"member=''", MATCH_E_BAD_MEMBER},
+        {"path='a'", MATCH_E_BAD_PATH},
+        {"path='/a/'", MATCH_E_BAD_PATH},
+        {"path='/a',path_namespace='/b'", MATCH_E_DUPLICATE_KEY},
+        {"path_namespace='/a',path='/a'", MATCH_E_DUPLICATE_KEY},
+        {"path_namespace='/'", 0},
+        {"path_namespace='//'", MATCH_E_BAD_PATH},
+        {"destination='org.qemu.X'", 0},
+        {"destination='1.x'", MATCH_E_BAD_DESTINATION},
+        {"eavesdrop='true'", 0},
+        {"eavesdrop='true',eavesdrop='false'", 0},
+        {"eavesdrop='yes'", MATCH_E_BAD_EAVESDROP},
+        {"arg0=''", 0},
+        {"arg63='x'", 0},
+        {"arg64='x'", MATCH_E_ARG_INDEX},
+        {"arg99999999999999999999='x'", MATCH_E_ARG_INDEX},
+        {"arg00='x'", 0},
+        {"arg0='a',arg00='b'", MATCH_E_DUPLICATE_KEY},
+        {"arg1='a',arg1path='/'", MATCH_E_DUPLICATE_KEY},
+        {"arg0path='/a/'", 0},
+        {"arg63path='anything at all'", 0},
+        {"arg64path='/'", MATCH_E_ARG_INDEX},
+        {"arg='x'", MATCH_E_BAD_ARG_KEY},
+        {"argx='x'", MATCH_E_BAD_ARG_KEY},
+        {"arg0junk='x'", MATCH_E_BAD_ARG_KEY},
+        {"arg1namespace='org'", MATCH_E_BAD_ARG_KEY},
+        {"arg00namespace='org'", MATCH_E_BAD_ARG_KEY},
+        {"arg0namespace='org'", 0},
+        {"arg0namespace='org.qemu'", 0},
+        {"arg0namespace='org..qemu'", MATCH_E_BAD_NAMESPACE},
+        {"arg0namespace='org.'", MATCH_E_BAD_NAMESPACE},
+        {"arg0namespace=''", MATCH_E_BAD_NAMESPACE},
+        {"arg0namespace='1org'", MATCH_E_BAD_NAMESPACE},
+        {"arg0namespace=':1.5'", 0},
+        {"arg0namespace='org',arg0='x'", MATCH_E_DUPLICATE_KEY},
+        /* cases from dbus-daemon's own parser tests (bus/signals.c) */
+        {"    type='signal',  \tsender='org.freedes''ktop.DBusSender',   "
+         "interface='org.freedesktop.DBusInterface''''', \tmember='Foo',path='/bar/foo',"
+         "destination=':452345.34'''''",
+         0},
+        {"arg7path='/foo'", 0},
+        {"arg0namespace='foo.bar.'", MATCH_E_BAD_NAMESPACE},
+        {"arg0namespace='foo..'", MATCH_E_BAD_NAMESPACE},
+        {"arg0namespace='foo.bar..'", MATCH_E_BAD_NAMESPACE},
+        {"arg300='foo'", MATCH_E_ARG_INDEX},
+        {"argv='foo'", MATCH_E_BAD_ARG_KEY},
+        {"arg3junk='foo'", MATCH_E_BAD_ARG_KEY},
+        {"argument='foo'", MATCH_E_BAD_ARG_KEY},
+        {"type='signal',type='method_call'", MATCH_E_DUPLICATE_KEY},
+        {"path_namespace='/foo/'", MATCH_E_BAD_PATH},
+        {"arg30='foo',arg30='bar'", MATCH_E_DUPLICATE_KEY},
+        {"interface='abc@def++'", MATCH_E_BAD_INTERFACE},
+        {"service='youpi'", MATCH_E_UNKNOWN_KEY},
 };
 
 static void test_parse(void)
@@ -144,16 +162,10 @@ static const struct {
         const char *rule;
         const char *arg0;
 } quoting_table[] = {
-        { "arg0='it'\\''s'", "it's" },
-        { "arg0=it\\'s", "it's" },
-        { "arg0='a\\b'", "a\\b" },
-        { "arg0=a\\b", "a\\b" },
-        { "arg0=a\\", "a\\" },
-        { "arg0='a,b'", "a,b" },
-        { "arg0='a b'c' 'd", "a bc d" },
-        { "arg0=''", "" },
-        { "arg0='\\'", "\\" },
-        { "arg0=\\'\\'", "''" },
+        {"arg0='it'\\''s'", "it's"},   {"arg0=it\\'s", "it's"}, {"arg0='a\\b'", "a\\b"},
+        {"arg0=a\\b", "a\\b"},         {"arg0=a\\", "a\\"},     {"arg0='a,b'", "a,b"},
+        {"arg0='a b'c' 'd", "a bc d"}, {"arg0=''", ""},         {"arg0='\\'", "\\"},
+        {"arg0=\\'\\'", "''"},
 };
 
 static void test_quoting(void)
@@ -176,19 +188,25 @@ static const struct {
         const char *a, *b;
         bool equal;
 } equal_table[] = {
-        { "type='signal',member='Foo'", "member='Foo',type='signal'", true },
-        { "type='signal',member='Foo'", "type=signal,member=Foo", true },
-        { "arg3='x',arg1='y'", "arg1='y',arg3='x'", true },
-        { "", "  ", true },
-        { "eavesdrop='false'", "", true },
-        { "eavesdrop='true'", "", false },
-        { "arg0='a'", "arg0path='a'", false },
-        { "arg0='a'", "arg1='a'", false },
-        { "arg0=''", "", false },
-        { "path='/a'", "path_namespace='/a'", false },
-        { "sender='a.b'", "destination='a.b'", false },
-        { "member='Foo'", "member='Fo'", false },
-        { "type='signal'", "type='error'", false },
+        {"type='signal',member='Foo'", "member='Foo',type='signal'", true},
+        {"type='signal',member='Foo'", "type=signal,member=Foo", true},
+        {"arg3='x',arg1='y'", "arg1='y',arg3='x'", true},
+        {"", "  ", true},
+        {"eavesdrop='false'", "", true},
+        {"eavesdrop='true'", "", false},
+        {"arg0='a'", "arg0path='a'", false},
+        {"arg0='a'", "arg1='a'", false},
+        {"arg0=''", "", false},
+        {"path='/a'", "path_namespace='/a'", false},
+        {"sender='a.b'", "destination='a.b'", false},
+        {"member='Foo'", "member='Fo'", false},
+        {"type='signal'", "type='error'", false},
+        /* from dbus-daemon's tests */
+        {"member=icecream", "member=ice'cream'", true},
+        {"arg0='comma,type=comma',type=signal", "type=signal,arg0='comma,type=comma'", true},
+        {"arg0=escap\\e", "arg0='escap\\e'", true},
+        {"arg0=Time: 8 o\\'clock", "arg0='Time: 8 o'\\''clock'", true},
+        {"type='method_call',arg0='blah'", "arg0='boo',type='method_call'", false},
 };
 
 static void test_equal(void)
@@ -239,13 +257,13 @@ static void test_memory(void)
 
 /* ---- matching ----------------------------------------------------------- */
 
-enum { M_SIGNAL, M_HELLO, M_NOC, M_UNICAST, M_CALL, M_ERROR, M_ODD, _M_N };
+enum { M_SIGNAL, M_HELLO, M_NOC, M_UNICAST, M_CALL, M_ERROR, M_ODD, M_FROB, M_BACKEND, _M_N };
 
 typedef struct Msg {
         uint8_t *data;
         size_t size;
         WireHeader h;
-        const char *sender;     /* NULL = driver */
+        const char *sender; /* NULL = driver */
         const char *recipient;
 } Msg;
 
@@ -334,6 +352,25 @@ static void make_messages(void)
         wire_builder_close(&b);
         wire_builder_append_string(&b, "after");
         build(&msgs[M_ODD], &b, ":1.5", NULL);
+
+        /* the two messages of dbus-daemon's matching tests */
+        wire_builder_init(&b, WIRE_MESSAGE_SIGNAL, 0);
+        wire_builder_set_path(&b, "/");
+        wire_builder_set_interface(&b, "org.example.Frob");
+        wire_builder_set_member(&b, "Frobated");
+        wire_builder_append_string(&b, "foobar");
+        five = 3;
+        wire_builder_append(&b, 'i', &five);
+        build(&msgs[M_FROB], &b, ":1.5", NULL);
+
+        wire_builder_init(&b, WIRE_MESSAGE_SIGNAL, 0);
+        wire_builder_set_path(&b, "/org/freedesktop/DBus");
+        wire_builder_set_interface(&b, "org.freedesktop.DBus");
+        wire_builder_set_member(&b, "NameOwnerChanged");
+        wire_builder_append_string(&b, "com.example.backend.foo");
+        wire_builder_append_string(&b, "");
+        wire_builder_append_string(&b, ":1.42");
+        build(&msgs[M_BACKEND], &b, NULL, NULL);
 }
 
 /* :1.5 owns org.qemu.Helper1, :1.7 owns org.qemu.Other */
@@ -352,98 +389,131 @@ static const struct {
         int mode;
         bool match;
 } match_table[] = {
-        { "", M_SIGNAL, NORMAL, true },
-        { "type='signal'", M_SIGNAL, NORMAL, true },
-        { "type='method_call'", M_SIGNAL, NORMAL, false },
-        { "interface='org.qemu.VMState1'", M_SIGNAL, NORMAL, true },
-        { "interface='org.qemu.Other'", M_SIGNAL, NORMAL, false },
-        { "member='Changed'", M_SIGNAL, NORMAL, true },
-        { "member='Other'", M_SIGNAL, NORMAL, false },
+        {"", M_SIGNAL, NORMAL, true},
+        {"type='signal'", M_SIGNAL, NORMAL, true},
+        {"type='method_call'", M_SIGNAL, NORMAL, false},
+        {"interface='org.qemu.VMState1'", M_SIGNAL, NORMAL, true},
+        {"interface='org.qemu.Other'", M_SIGNAL, NORMAL, false},
+        {"member='Changed'", M_SIGNAL, NORMAL, true},
+        {"member='Other'", M_SIGNAL, NORMAL, false},
         /* sender: unique names directly, well-known names by primary owner */
-        { "sender=':1.5'", M_SIGNAL, NORMAL, true },
-        { "sender=':1.6'", M_SIGNAL, NORMAL, false },
-        { "sender='org.qemu.Helper1'", M_SIGNAL, NORMAL, true },
-        { "sender='org.qemu.Other'", M_SIGNAL, NORMAL, false },
-        { "sender='org.freedesktop.DBus'", M_SIGNAL, NORMAL, false },
-        { "sender='org.freedesktop.DBus'", M_NOC, NORMAL, true },
-        { "sender=':1.5'", M_NOC, NORMAL, false },
+        {"sender=':1.5'", M_SIGNAL, NORMAL, true},
+        {"sender=':1.6'", M_SIGNAL, NORMAL, false},
+        {"sender='org.qemu.Helper1'", M_SIGNAL, NORMAL, true},
+        {"sender='org.qemu.Other'", M_SIGNAL, NORMAL, false},
+        {"sender='org.freedesktop.DBus'", M_SIGNAL, NORMAL, false},
+        {"sender='org.freedesktop.DBus'", M_NOC, NORMAL, true},
+        {"sender=':1.5'", M_NOC, NORMAL, false},
         /* path and path_namespace */
-        { "path='/org/qemu/VM1/dev'", M_SIGNAL, NORMAL, true },
-        { "path='/org/qemu/VM1'", M_SIGNAL, NORMAL, false },
-        { "path_namespace='/org/qemu'", M_SIGNAL, NORMAL, true },
-        { "path_namespace='/org/qemu/VM1/dev'", M_SIGNAL, NORMAL, true },
-        { "path_namespace='/org/qe'", M_SIGNAL, NORMAL, false },
-        { "path_namespace='/'", M_SIGNAL, NORMAL, true },
-        { "path_namespace='/org/qemu/VM1/dev/x'", M_SIGNAL, NORMAL, false },
+        {"path='/org/qemu/VM1/dev'", M_SIGNAL, NORMAL, true},
+        {"path='/org/qemu/VM1'", M_SIGNAL, NORMAL, false},
+        {"path_namespace='/org/qemu'", M_SIGNAL, NORMAL, true},
+        {"path_namespace='/org/qemu/VM1/dev'", M_SIGNAL, NORMAL, true},
+        {"path_namespace='/org/qe'", M_SIGNAL, NORMAL, false},
+        {"path_namespace='/'", M_SIGNAL, NORMAL, true},
+        {"path_namespace='/org/qemu/VM1/dev/x'", M_SIGNAL, NORMAL, false},
         /* argN: string args only */
-        { "arg0='org.qemu.Helper1'", M_SIGNAL, NORMAL, true },
-        { "arg0='org.qemu'", M_SIGNAL, NORMAL, false },
-        { "arg1='/org/qemu/a/'", M_SIGNAL, NORMAL, true },
-        { "arg2='5'", M_SIGNAL, NORMAL, false },
-        { "arg3='x'", M_SIGNAL, NORMAL, true },
-        { "arg4='/a/b'", M_SIGNAL, NORMAL, false },  /* an object path */
-        { "arg5=''", M_SIGNAL, NORMAL, false },
-        { "arg63='x'", M_SIGNAL, NORMAL, false },
-        { "arg0='org.qemu.Helper1',arg1=''", M_NOC, NORMAL, true },
-        { "arg2=':1.5'", M_NOC, NORMAL, true },
-        { "arg1='x'", M_NOC, NORMAL, false },
+        {"arg0='org.qemu.Helper1'", M_SIGNAL, NORMAL, true},
+        {"arg0='org.qemu'", M_SIGNAL, NORMAL, false},
+        {"arg1='/org/qemu/a/'", M_SIGNAL, NORMAL, true},
+        {"arg2='5'", M_SIGNAL, NORMAL, false},
+        {"arg3='x'", M_SIGNAL, NORMAL, true},
+        {"arg4='/a/b'", M_SIGNAL, NORMAL, false}, /* an object path */
+        {"arg5=''", M_SIGNAL, NORMAL, false},
+        {"arg63='x'", M_SIGNAL, NORMAL, false},
+        {"arg0='org.qemu.Helper1',arg1=''", M_NOC, NORMAL, true},
+        {"arg2=':1.5'", M_NOC, NORMAL, true},
+        {"arg1='x'", M_NOC, NORMAL, false},
         /* argNpath: the shorter one ends with '/' and is a prefix of the other;
          * string (arg1) or object path (arg4) */
-        { "arg1path='/org/qemu/a/'", M_SIGNAL, NORMAL, true },
-        { "arg1path='/org/qemu/'", M_SIGNAL, NORMAL, true },
-        { "arg1path='/org/qemu/a/b/c'", M_SIGNAL, NORMAL, true },
-        { "arg1path='/org/qemu/a'", M_SIGNAL, NORMAL, false },
-        { "arg1path='/org/qemu/ab/'", M_SIGNAL, NORMAL, false },
-        { "arg1path='/'", M_SIGNAL, NORMAL, true },
-        { "arg4path='/a/'", M_SIGNAL, NORMAL, true },
-        { "arg4path='/a'", M_SIGNAL, NORMAL, false },
-        { "arg4path='/a/b'", M_SIGNAL, NORMAL, true },
-        { "arg4path='/a/b/'", M_SIGNAL, NORMAL, false },
-        { "arg2path='/'", M_SIGNAL, NORMAL, false },
+        {"arg1path='/org/qemu/a/'", M_SIGNAL, NORMAL, true},
+        {"arg1path='/org/qemu/'", M_SIGNAL, NORMAL, true},
+        {"arg1path='/org/qemu/a/b/c'", M_SIGNAL, NORMAL, true},
+        {"arg1path='/org/qemu/a'", M_SIGNAL, NORMAL, false},
+        {"arg1path='/org/qemu/ab/'", M_SIGNAL, NORMAL, false},
+        {"arg1path='/'", M_SIGNAL, NORMAL, true},
+        {"arg4path='/a/'", M_SIGNAL, NORMAL, true},
+        {"arg4path='/a'", M_SIGNAL, NORMAL, false},
+        {"arg4path='/a/b'", M_SIGNAL, NORMAL, true},
+        {"arg4path='/a/b/'", M_SIGNAL, NORMAL, false},
+        {"arg2path='/'", M_SIGNAL, NORMAL, false},
         /* arg0namespace */
-        { "arg0namespace='org.qemu'", M_SIGNAL, NORMAL, true },
-        { "arg0namespace='org'", M_SIGNAL, NORMAL, true },
-        { "arg0namespace='org.qemu.Helper1'", M_SIGNAL, NORMAL, true },
-        { "arg0namespace='org.qem'", M_SIGNAL, NORMAL, false },
-        { "arg0namespace='org.qemu.Helper'", M_SIGNAL, NORMAL, false },
-        { "arg0namespace='org.qemu.Helper1.x'", M_SIGNAL, NORMAL, false },
+        {"arg0namespace='org.qemu'", M_SIGNAL, NORMAL, true},
+        {"arg0namespace='org'", M_SIGNAL, NORMAL, true},
+        {"arg0namespace='org.qemu.Helper1'", M_SIGNAL, NORMAL, true},
+        {"arg0namespace='org.qem'", M_SIGNAL, NORMAL, false},
+        {"arg0namespace='org.qemu.Helper'", M_SIGNAL, NORMAL, false},
+        {"arg0namespace='org.qemu.Helper1.x'", M_SIGNAL, NORMAL, false},
         /* values inside containers are not top-level args */
-        { "arg0='org.qemu.Helper1'", M_ODD, NORMAL, false },
-        { "arg1='in'", M_ODD, NORMAL, false },
-        { "arg2='after'", M_ODD, NORMAL, true },
+        {"arg0='org.qemu.Helper1'", M_ODD, NORMAL, false},
+        {"arg1='in'", M_ODD, NORMAL, false},
+        {"arg2='after'", M_ODD, NORMAL, true},
         /* everything at once */
-        { "type='signal',sender='org.qemu.Helper1',interface='org.qemu.VMState1',"
-          "member='Changed',path_namespace='/org/qemu',arg0='org.qemu.Helper1',arg3='x'",
-          M_SIGNAL, NORMAL, true },
-        { "arg0='org.qemu.Helper1',arg3='y'", M_SIGNAL, NORMAL, false },
+        {"type='signal',sender='org.qemu.Helper1',interface='org.qemu.VMState1',"
+         "member='Changed',path_namespace='/org/qemu',arg0='org.qemu.Helper1',arg3='x'",
+         M_SIGNAL, NORMAL, true},
+        {"arg0='org.qemu.Helper1',arg3='y'", M_SIGNAL, NORMAL, false},
         /* unicast messages: only eavesdroppers and monitors see them by rule */
-        { "", M_UNICAST, NORMAL, false },
-        { "type='signal'", M_UNICAST, NORMAL, false },
-        { "destination=':1.7'", M_UNICAST, NORMAL, false },
-        { "destination=':1.7'", M_SIGNAL, MONITOR, false },
-        { "eavesdrop='true'", M_UNICAST, NORMAL, false },
-        { "eavesdrop='true'", M_UNICAST, EAVESDROP_OK, true },
-        { "eavesdrop='true',destination=':1.7'", M_UNICAST, EAVESDROP_OK, true },
-        { "eavesdrop='true',destination=':1.8'", M_UNICAST, EAVESDROP_OK, false },
-        { "eavesdrop='true',destination='org.qemu.Other'", M_UNICAST, EAVESDROP_OK, true },
-        { "destination=':1.7'", M_UNICAST, EAVESDROP_OK, false },
-        { "", M_UNICAST, MONITOR, true },
-        { "destination=':1.7'", M_UNICAST, MONITOR, true },
-        { "eavesdrop='true'", M_SIGNAL, EAVESDROP_OK, true },
+        {"", M_UNICAST, NORMAL, false},
+        {"type='signal'", M_UNICAST, NORMAL, false},
+        {"destination=':1.7'", M_UNICAST, NORMAL, false},
+        {"destination=':1.7'", M_SIGNAL, MONITOR, false},
+        {"eavesdrop='true'", M_UNICAST, NORMAL, false},
+        {"eavesdrop='true'", M_UNICAST, EAVESDROP_OK, true},
+        {"eavesdrop='true',destination=':1.7'", M_UNICAST, EAVESDROP_OK, true},
+        {"eavesdrop='true',destination=':1.8'", M_UNICAST, EAVESDROP_OK, false},
+        {"eavesdrop='true',destination='org.qemu.Other'", M_UNICAST, EAVESDROP_OK, true},
+        {"destination=':1.7'", M_UNICAST, EAVESDROP_OK, false},
+        {"", M_UNICAST, MONITOR, true},
+        {"destination=':1.7'", M_UNICAST, MONITOR, true},
+        {"eavesdrop='true'", M_SIGNAL, EAVESDROP_OK, true},
         /* addressed to a name nobody owns yet: compare with the header */
-        { "destination='org.qemu.Helper1'", M_CALL, MONITOR, true },
-        { "destination=':1.5'", M_CALL, MONITOR, false },
-        { "member='Hello'", M_HELLO, MONITOR, true },
-        { "member='Hello'", M_HELLO, NORMAL, false },
+        {"destination='org.qemu.Helper1'", M_CALL, MONITOR, true},
+        {"destination=':1.5'", M_CALL, MONITOR, false},
+        {"member='Hello'", M_HELLO, MONITOR, true},
+        {"member='Hello'", M_HELLO, NORMAL, false},
         /* messages without interface, member, path */
-        { "type='error'", M_ERROR, MONITOR, true },
-        { "type='error'", M_ERROR, NORMAL, false },
-        { "interface='a.b'", M_ERROR, MONITOR, false },
-        { "member='X'", M_ERROR, MONITOR, false },
-        { "path='/'", M_ERROR, MONITOR, false },
-        { "path_namespace='/'", M_ERROR, MONITOR, false },
-        { "arg0='it failed'", M_ERROR, MONITOR, true },
-        { "destination='org.qemu.Helper1'", M_ERROR, MONITOR, true },
+        {"type='error'", M_ERROR, MONITOR, true},
+        {"type='error'", M_ERROR, NORMAL, false},
+        {"interface='a.b'", M_ERROR, MONITOR, false},
+        {"member='X'", M_ERROR, MONITOR, false},
+        {"path='/'", M_ERROR, MONITOR, false},
+        {"path_namespace='/'", M_ERROR, MONITOR, false},
+        {"arg0='it failed'", M_ERROR, MONITOR, true},
+        {"destination='org.qemu.Helper1'", M_ERROR, MONITOR, true},
+        /* dbus-daemon's own matching cases (bus/signals.c tests) */
+        {"type='signal'", M_FROB, NORMAL, true},
+        {"member='Frobated'", M_FROB, NORMAL, true},
+        {"arg0='foobar'", M_FROB, NORMAL, true},
+        {"type='signal',member='Frobated',arg0='foobar'", M_FROB, NORMAL, true},
+        {"arg0path='foobar'", M_FROB, NORMAL, true},
+        {"arg0namespace='foobar'", M_FROB, NORMAL, true},
+        {"type='method_call'", M_FROB, NORMAL, false},
+        {"type='method_return'", M_FROB, NORMAL, false},
+        {"type='signal',member='Oopsed'", M_FROB, NORMAL, false},
+        {"arg0='blah'", M_FROB, NORMAL, false},
+        {"arg1='foobar'", M_FROB, NORMAL, false},
+        {"arg3='foobar'", M_FROB, NORMAL, false},
+        {"arg0='3'", M_FROB, NORMAL, false},
+        {"arg1='3'", M_FROB, NORMAL, false},
+        {"arg0='foobar',arg1='abcdef'", M_FROB, NORMAL, false},
+        {"arg0='foobar',arg1='abcdef',arg4='abcdefghi',arg3='abcdefghi',arg2='abcdefghi'", M_FROB,
+         NORMAL, false},
+        {"arg0path='foo'", M_FROB, NORMAL, false},
+        {"arg0path='foobar/'", M_FROB, NORMAL, false},
+        {"arg1path='3'", M_FROB, NORMAL, false},
+        {"arg0namespace='foo'", M_FROB, NORMAL, false},
+        {"arg0namespace='moo'", M_FROB, NORMAL, false},
+        {"arg0namespace='com.example.backend'", M_BACKEND, NORMAL, true},
+        {"arg0namespace='com.example'", M_BACKEND, NORMAL, true},
+        {"arg0namespace='com'", M_BACKEND, NORMAL, true},
+        {"arg0namespace='com.example.backend.foo'", M_BACKEND, NORMAL, true},
+        {"arg0namespace='com.example.backend.foo.bar'", M_BACKEND, NORMAL, false},
+        {"arg0namespace='com.example.backend.foobar'", M_BACKEND, NORMAL, false},
+        {"arg0namespace='com.example.backend.fo'", M_BACKEND, NORMAL, false},
+        {"arg0namespace='com.example.backen'", M_BACKEND, NORMAL, false},
+        {"arg0namespace='com.exampl'", M_BACKEND, NORMAL, false},
+        {"arg0namespace='co'", M_BACKEND, NORMAL, false},
 };
 
 static void test_matching(void)
@@ -479,9 +549,9 @@ static void test_matching(void)
 /* Args are read lazily, once, and only as far as needed. */
 static void test_lazy_args(void)
 {
-        static const char *const rules[] = { "arg1path='/org/qemu/'", "arg3='x'",
-                                             "arg0='org.qemu.Helper1'", "member='Changed'" };
-        static const unsigned n_read[] = { 2, 4, 4, 4 };
+        static const char *const rules[] = {"arg1path='/org/qemu/'", "arg3='x'",
+                                            "arg0='org.qemu.Helper1'", "member='Changed'"};
+        static const unsigned n_read[] = {2, 4, 4, 4};
         const Msg *msg = &msgs[M_SIGNAL];
         MatchMessage m;
 

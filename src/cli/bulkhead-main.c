@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cmd-display.h"
 #include "launcher/check.h"
 #include "launcher/launcher.h"
 #include "launcher/plan.h"
@@ -44,6 +45,8 @@ static void usage(FILE *f)
               "  stop VM                                stop a VM; nothing is left behind\n"
               "  policy SPEC                            print the generated bus policy (XML)\n"
               "  check SPEC                             audit SPEC against the security guides\n"
+              "  screenshot VM FILE.png                 save the VM's screen (display = dbus)\n"
+              "  watch VM DIR [--fps=N]                 write a frame to DIR when the screen changes\n"
               "  help, --help                           this text;  --version\n"
               "\n"
               "Exit status: 0 ok, 1 failure or check errors, 2 usage, 3 invalid spec,\n"
@@ -221,6 +224,17 @@ static int cmd_help(Args *a, int argc, char **argv, Log *log)
         return 0;
 }
 
+/* the display client (src/display via cli/cmd-display.c); VM names resolve to their bus */
+static int cmd_display_screenshot(Args *a, int argc, char **argv, Log *log)
+{
+        return cmd_screenshot(argc, argv, launcher_vm_bus_address);
+}
+
+static int cmd_display_watch(Args *a, int argc, char **argv, Log *log)
+{
+        return cmd_watch(argc, argv, launcher_vm_bus_address);
+}
+
 static const struct {
         const char *name;
         CommandFn fn;
@@ -231,8 +245,8 @@ static const struct {
         { "stop", cmd_stop, false },
         { "policy", cmd_policy, false },
         { "check", cmd_check, false },
-        /* display commands (src/display, src/cli/cmd-display.c) go here, e.g.
-         * { "screenshot", ... } using launcher_vm_bus_address() as resolver */
+        { "screenshot", cmd_display_screenshot, false },
+        { "watch", cmd_display_watch, false },
         { "help", cmd_help, false },
 };
 

@@ -37,6 +37,7 @@ typedef struct Display {
         Framebuffer fb;
         bool registered;
         bool poll_pending;        /* a size query is on its way */
+        bool p2p_lost;            /* listener connection closed before registration ended */
         bool size_changed;        /* frame size disagrees with the console's */
         unsigned reregistrations;
         int result;               /* set when the loop should end */
@@ -250,6 +251,8 @@ static int on_register_reply(sd_bus_message *reply, void *userdata, sd_bus_error
                 return 0;
         }
         d->registered = true;
+        if (d->p2p_lost)
+                display_fail(d, DISPLAY_E_DISCONNECTED, "QEMU closed the display connection");
         return 0;
 }
 
@@ -259,6 +262,12 @@ static int on_p2p_disconnect(sd_bus_message *m, void *userdata, sd_bus_error *er
 
         if (d->size_changed)
                 return 0; /* we closed it ourselves */
+        if (!d->registered) {
+                /* A refused RegisterListener also ends here (the bus dropped the fd):
+                 * let its error reply tell the user why. */
+                d->p2p_lost = true;
+                return 0;
+        }
         display_fail(d, DISPLAY_E_DISCONNECTED, "QEMU closed the display connection");
         return 0;
 }
@@ -284,6 +293,7 @@ static void drop_p2p(Display *d)
                 d->p2p = sd_bus_flush_close_unref(d->p2p);
         }
         d->registered = false;
+        d->p2p_lost = false;
 }
 
 static int display_register(Display *d)

@@ -251,6 +251,14 @@ static void rule_helpers(Checker *c)
                                 "[helper %s]: talks-to qemu, but QEMU owns no bus name without display = dbus",
                                 h->name);
         }
+        for (size_t i = 0; i < s->n_helpers; i++)
+                for (size_t k = 0; k < s->n_helpers; k++)
+                        if (k != i && s->helpers[i].display_client && !s->helpers[k].display_client &&
+                            shares_uid(s, i, k))
+                                finding(c, CHECK_WARNING, "display-client-shared-uid", s->helpers[k].line,
+                                        "[helper %s] shares a uid with the display client %s: it may register "
+                                        "display listeners too",
+                                        s->helpers[k].name, s->helpers[i].name);
         if (s->display == DISPLAY_DBUS && !any_display)
                 finding(c, CHECK_WARNING, "display-without-client", 0,
                         "display = dbus but no helper has display-client = yes: nobody may register a listener");

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <grp.h>
+#include <sys/wait.h>
 
 #include "launcher/proc.h"
 #include "util/error.h"
@@ -46,7 +47,7 @@ unsigned long long proc_starttime(pid_t pid)
                 return 0;
         /* after ") " come fields 3..: state is 3, starttime is 22 */
         p++;
-        for (int field = 2; field < 22 && p; field++)
+        for (int field = 3; field < 22 && p; field++)
                 p = strchr(p + 1, ' ');
         if (p)
                 start = strtoull(p + 1, NULL, 10);
@@ -193,6 +194,7 @@ int proc_start(Proc *p, const ProcStart *s, char **ret_error)
                         prof.namespaces = SANDBOX_NS_ALL & ~(s->host_network ? SANDBOX_NS_NET : 0u);
                         prof.fs_view = true;
                         prof.rw_paths = s->rw_paths ? s->rw_paths : none;
+                        prof.ro_paths = s->ro_paths ? s->ro_paths : none;
                 } else {
                         prof.namespaces = 0;
                         prof.fs_view = false;

@@ -51,6 +51,7 @@ typedef struct ProcStart {
         bool host_network;       /* keep the host's network namespace (passt) */
         SandboxSeccomp seccomp;
         const char *const *rw_paths;
+        const char *const *ro_paths;
         uint64_t memory_max;
         uint64_t pids_max;
 } ProcStart;

@@ -44,6 +44,8 @@ typedef struct Parser {
         size_t size, pos;
         unsigned line;          /* line last handed to libinih */
         unsigned header_line;   /* line of the last "[section]" header */
+        unsigned header_seq;    /* how many headers the reader has seen */
+        unsigned current_seq;   /* header_seq when the current section began */
         bool continuation;      /* that line started with a blank */
         RawSection vm;
         bool have_vm;
@@ -130,7 +132,9 @@ int vmspec_split_words(const char *s, char ***ret)
                         break;
                 for (; *p; p++) {
                         if (quote) {
-                                if (*p == quote)
+                                if (quote == '"' && *p == '\\' && p[1])
+                                        word[len++] = *++p;
+                                else if (*p == quote)
                                         quote = 0;
                                 else
                                         word[len++] = *p;
@@ -213,8 +217,10 @@ static char *parser_read_line(char *str, int num, void *stream)
         for (size_t i = p->pos; i < p->size && p->data[i] != '\n'; i++) {
                 if (p->data[i] == ' ' || p->data[i] == '\t')
                         continue;
-                if (p->data[i] == '[')
+                if (p->data[i] == '[') {
                         p->header_line = p->line;
+                        p->header_seq++;
+                }
                 break;
         }
         while (p->pos < p->size && n < (size_t)num - 1) {
@@ -242,8 +248,9 @@ static bool name_is_valid(const char *s)
 
 static RawSection *parser_section(Parser *p, const char *section)
 {
-        if (p->current_header && strcmp(p->current_header, section) == 0)
+        if (p->current_header && p->current_seq == p->header_seq && strcmp(p->current_header, section) == 0)
                 return p->current;
+        p->current_seq = p->header_seq;
         free(p->current_header);
         p->current_header = strdup(section);
         if (!p->current_header) {
@@ -429,6 +436,8 @@ static bool bus_name_is_valid(const char *s)
         return !elem_start && elems >= 2;
 }
 
+#define BAD(p, e, ...) (parser_fail((p), (e)->line, __VA_ARGS__), VMSPEC_E_INVALID)
+
 static int split_list(Parser *p, const RawEntry *e, char ***ret)
 {
         _cleanup_free_ char *copy = strdup(e->value);
@@ -452,6 +461,16 @@ static int split_list(Parser *p, const RawEntry *e, char ***ret)
         return 0;
 }
 
+static int paths(Parser *p, const RawEntry *e, char ***ret)
+{
+        int r = split_list(p, e, ret);
+
+        for (size_t i = 0; r == 0 && (*ret)[i]; i++)
+                if ((*ret)[i][0] != '/' || strstr((*ret)[i], "/../") || strlen((*ret)[i]) > 1024)
+                        return BAD(p, e, "%s: \"%s\" is not an absolute path", e->key, (*ret)[i]);
+        return r;
+}
+
 static int words(Parser *p, const RawEntry *e, char ***ret)
 {
         char **v = NULL;
@@ -473,7 +492,6 @@ static int words(Parser *p, const RawEntry *e, char ***ret)
         return 0;
 }
 
-#define BAD(p, e, ...) (parser_fail((p), (e)->line, __VA_ARGS__), VMSPEC_E_INVALID)
 
 static int parse_uids(Parser *p, const RawEntry *e, VmSpec *s)
 {
@@ -524,6 +542,10 @@ static int interpret_vm(Parser *p, VmSpec *s)
                         else
                                 return BAD(p, e, "identity: expected same-uid, two-uids or many-uids, got \"%s\"",
                                            e->value);
+                } else if (!strcmp(e->key, "read-only-paths")) {
+                        r = paths(p, e, &s->ro_paths);
+                } else if (!strcmp(e->key, "read-write-paths")) {
+                        r = paths(p, e, &s->rw_paths);
                 } else if (!strcmp(e->key, "uids")) {
                         r = parse_uids(p, e, s);
                 } else if (!strcmp(e->key, "display")) {
@@ -622,6 +644,10 @@ static int interpret_helper_key(Parser *p, const RawEntry *e, VmHelper *h)
                 h->display_client = b;
                 return 0;
         }
+        if (!strcmp(e->key, "read-only-paths"))
+                return paths(p, e, &h->ro_paths);
+        if (!strcmp(e->key, "read-write-paths"))
+                return paths(p, e, &h->rw_paths);
         if (!strcmp(e->key, "same-uid-as")) {
                 if (strcmp(e->value, "qemu") != 0)
                         return BAD(p, e, "same-uid-as: only \"qemu\" is accepted, got \"%s\"", e->value);
@@ -833,6 +859,8 @@ static void helper_clear(VmHelper *h)
         free(h->vmstate_id);
         free(h->socket);
         free(h->fs_tag);
+        strv_free(h->ro_paths);
+        strv_free(h->rw_paths);
 }
 
 /** vmspec_free() - free @s (NULL is fine). Returns NULL. */
@@ -844,6 +872,8 @@ VmSpec *vmspec_free(VmSpec *s)
                 helper_clear(&s->helpers[i]);
         free(s->helpers);
         strv_free(s->qemu);
+        strv_free(s->ro_paths);
+        strv_free(s->rw_paths);
         free(s->name);
         free(s->file);
         free(s);

@@ -64,6 +64,8 @@ typedef struct VmHelper {
         char *fs_tag;         /* for provides = fs */
         bool display_client;  /* may call org.qemu.Display1 RegisterListener */
         bool share_qemu_uid;  /* same-uid-as = qemu: deliberately QEMU's uid (check flags it) */
+        char **ro_paths;      /* read-only-paths: bound read-only into its filesystem view */
+        char **rw_paths;      /* read-write-paths: bound read-write */
         unsigned line;        /* line of its [helper NAME] header */
 } VmHelper;
 
@@ -77,6 +79,8 @@ typedef struct VmSpec {
         uid_t uid_first, uid_last;
         unsigned uids_line;
         DisplayMode display;
+        char **ro_paths;      /* read-only-paths / read-write-paths: QEMU's view */
+        char **rw_paths;
         VmHelper *helpers;
         size_t n_helpers;
 } VmSpec;
@@ -97,6 +101,10 @@ size_t strv_length(char *const *v);
 char **strv_free(char **v);
 int strv_push(char ***v, const char *s);
 bool strv_contains(char *const *v, const char *s);
+static inline void strvp_free(char ***v)
+{
+        strv_free(*v);
+}
 
 /*
  * vmspec_split_words() - split a command line into words: blanks separate,

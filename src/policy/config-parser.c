@@ -486,56 +486,14 @@ static bool all_space(const char *s, size_t n)
         return true;
 }
 
-/* <limit>: dbus-daemon's names, ranges and texts */
+/* <limit>: the value is checked and stored by config.c */
 static void set_limit(FileParser *p, const char *name, const char *text)
 {
-        static const struct {
-                const char *name;
-                size_t offset;
-                bool is_int; /* must fit a C int in dbus-daemon */
-        } table[] = {
-#define L(n, i) { #n, offsetof(BusLimits, n), i }
-                L(max_incoming_bytes, false), L(max_incoming_unix_fds, false),
-                L(max_outgoing_bytes, false), L(max_outgoing_unix_fds, false),
-                L(max_message_size, false), L(max_message_unix_fds, false),
-                L(service_start_timeout, true), L(auth_timeout, true),
-                L(pending_fd_timeout, true), L(reply_timeout, true),
-                L(max_completed_connections, true), L(max_incomplete_connections, true),
-                L(max_connections_per_user, true), L(max_pending_service_starts, true),
-                L(max_names_per_connection, true), L(max_match_rules_per_connection, true),
-                L(max_replies_per_connection, true),
-#undef L
-        };
-        char *end;
-        long long v;
+        char err[CONFIG_ERROR_MAX];
+        int r = bus_config_set_limit(p->config, name, text, err, sizeof(err));
 
-        errno = 0;
-        v = strtoll(text, &end, 10);
-        if (errno || end == text || *end) {
-                fail(p, CONFIG_E_INVALID,
-                     "<limit name=\"%s\"> element has invalid value (could not parse as integer)", name);
-                return;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
-                if (strcmp(table[i].name, name) != 0)
-                        continue;
-                if (v < 0) {
-                        fail(p, CONFIG_E_INVALID, "<limit name=\"%s\"> must be a positive number", name);
-                } else if (table[i].is_int && v > INT_MAX) {
-                        fail(p, CONFIG_E_INVALID, "<limit name=\"%s\"> value is too large", name);
-                } else if (strcmp(name, "reply_timeout") == 0) {
-                        p->config->limits.reply_timeout = v;
-                } else {
-                        *(uint64_t *)((char *)&p->config->limits + table[i].offset) = (uint64_t)v;
-                }
-                return;
-        }
-        /* dbus-daemon 1.13's container limits: accepted, nothing to limit */
-        if (strcmp(name, "max_containers") == 0 || strcmp(name, "max_containers_per_user") == 0 ||
-            strcmp(name, "max_connections_per_container") == 0 ||
-            strcmp(name, "max_container_metadata_bytes") == 0)
-                return;
-        fail(p, CONFIG_E_INVALID, "There is no limit called \"%s\"", name);
+        if (r)
+                fail_code(p, r, err);
 }
 
 static void include_file(FileParser *p, const char *path, bool ignore_missing, bool from_dir)

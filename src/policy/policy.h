@@ -72,7 +72,10 @@ typedef struct PolicyMessage {
         const char *destination;       /* DESTINATION header field (NULL for broadcasts) */
         const char *const *names;
         size_t n_names;
-        bool requested_reply;          /* a reply the receiver asked for (pending call) */
+        bool requested_reply;          /* METHOD_RETURN/ERROR only: the bus had recorded the call
+                                        * as awaiting this reply (dbus-daemon's
+                                        * bus_connections_check_reply), not merely "is a reply";
+                                        * a reply from the bus driver counts as requested */
         bool eavesdrop;                /* receive check for a connection it was not addressed to */
         unsigned n_fds;                /* UNIX_FDS header field */
 } PolicyMessage;
@@ -99,6 +102,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Policy *, policy_unref);
  * Evaluates <allow user=...>/<deny group=...> rules of the default and
  * mandatory contexts. @bus_uid is the uid the bus runs as: with no matching
  * rule a peer may connect only if its uid is @bus_uid (dbus-daemon's default).
+ * @gids must hold ALL the peer's groups, its primary gid included (dbus-daemon
+ * asks the group database, which always lists the primary group): SO_PEERGROUPS
+ * alone may lack it.
  * Returns 0 or POLICY_E_DENIED.
  */
 int policy_check_connect(const Policy *p, uid_t bus_uid, uid_t uid, const gid_t *gids, size_t n_gids,

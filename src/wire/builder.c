@@ -248,9 +248,12 @@ int wire_builder_append(WireBuilder *b, char type, const void *value)
                 case 'q':
                         wire_put16(p, *(const uint16_t *)value, b->big_endian);
                         break;
+                case 'h':
+                        b->fds_used = MAX(b->fds_used, (uint64_t)*(const uint32_t *)value + 1);
+                        wire_put32(p, *(const uint32_t *)value, b->big_endian);
+                        break;
                 case 'i':
                 case 'u':
-                case 'h':
                         wire_put32(p, *(const uint32_t *)value, b->big_endian);
                         break;
                 default: /* x t d */
@@ -469,7 +472,8 @@ static int check_required(const WireBuilder *b)
  * @ret_size: its size
  *
  * Return: 0, the sticky error, WIRE_E_BUILDER_STATE if containers are open,
- * WIRE_E_ZERO_SERIAL, WIRE_E_MISSING_* or WIRE_E_MESSAGE_TOO_LARGE, or -ENOMEM.
+ * WIRE_E_ZERO_SERIAL, WIRE_E_MISSING_*, WIRE_E_BAD_FD_INDEX or
+ * WIRE_E_MESSAGE_TOO_LARGE, or -ENOMEM.
  */
 int wire_builder_finish(WireBuilder *b, uint32_t serial, uint8_t **ret_data, size_t *ret_size)
 {
@@ -492,6 +496,8 @@ int wire_builder_finish(WireBuilder *b, uint32_t serial, uint8_t **ret_data, siz
                 return WIRE_E_ZERO_SERIAL;
         if ((r = check_required(b)))
                 return r;
+        if (b->fds_used > b->n_fds)
+                return WIRE_E_BAD_FD_INDEX;
         hs = wire_message_rewrite_size(&h, b->sender);
         if (b->body_len > WIRE_MAX_MESSAGE_SIZE - hs)
                 return WIRE_E_MESSAGE_TOO_LARGE;

@@ -29,6 +29,7 @@ typedef struct WireBuilder {
         bool big_endian;
         uint8_t type, flags;
         uint32_t reply_serial, n_fds;
+        uint64_t fds_used;      /* highest 'h' index appended + 1 (checked against n_fds) */
         char *path, *interface, *member, *error_name, *destination, *sender;
         char signature[WIRE_MAX_SIGNATURE_LENGTH + 1]; /* top-level body signature so far */
         size_t signature_len;
@@ -81,6 +82,8 @@ int wire_builder_close(WireBuilder *b);
  * (*@ret_data, free() it) of *@ret_size bytes with serial @serial.
  * Checks required fields for the message type.
  * Return: 0, the sticky error, WIRE_E_BUILDER_STATE if containers are open,
- * or -ENOMEM.
+ * WIRE_E_ZERO_SERIAL, a WIRE_E_MISSING_* code for a missing required field,
+ * WIRE_E_BAD_FD_INDEX if an 'h' value is >= the UNIX_FDS set,
+ * WIRE_E_MESSAGE_TOO_LARGE, or -ENOMEM.
  */
 int wire_builder_finish(WireBuilder *b, uint32_t serial, uint8_t **ret_data, size_t *ret_size);

@@ -193,11 +193,15 @@ static int parse_fields(const uint8_t *msg, size_t end, bool be, WireHeader *h)
                         return WIRE_E_BAD_ARRAY_LENGTH;
                 if (msg[pos + n] != 0)
                         return WIRE_E_MISSING_NUL;
-                if ((r = wire_signature_validate(sig, n)))
-                        return r;
-                if (!wire_signature_is_single(sig, n))
-                        return WIRE_E_BAD_VARIANT;
                 pos += n + 1;
+                if (code <= _WIRE_FIELD_KNOWN_MAX && n == 1 && sig[0] == field_type[code]) {
+                        /* fast path: the usual case, a known field of its type */
+                } else {
+                        if ((r = wire_signature_validate(sig, n)))
+                                return r;
+                        if (!wire_signature_is_single(sig, n))
+                                return WIRE_E_BAD_VARIANT;
+                }
 
                 if (code > _WIRE_FIELD_KNOWN_MAX) {
                         /* unknown: any valid value, skipped; it sits in a(yv) */
@@ -404,7 +408,7 @@ static void out_field_u32(struct out *o, uint8_t code, uint32_t v)
 }
 
 /**
- * wire_message_write_fields() - write a fixed header and the given fields.
+ * wire_message_write_header() - write a fixed header and the given fields.
  * Shared by the header rewrite and the builder. @out must hold
  * wire_message_rewrite_size(@h, @sender) bytes. Returns the bytes written.
  */

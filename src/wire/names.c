@@ -5,6 +5,8 @@
  *
  * Must never: allocate, do I/O, or read past @n bytes.
  */
+#include <stdint.h>
+#include <string.h>
 #include "wire/errors.h"
 #include "wire/names.h"
 
@@ -133,7 +135,17 @@ int wire_string_check(const char *str, size_t n)
         while (i < n) {
                 unsigned char c = s[i];
 
-                /* fast path: a run of ASCII */
+                /* fast path: eight ASCII bytes, none of them NUL */
+                if (n - i >= 8) {
+                        uint64_t v;
+
+                        memcpy(&v, s + i, sizeof(v));
+                        if ((v & 0x8080808080808080ull) == 0 &&
+                            ((v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull) == 0) {
+                                i += 8;
+                                continue;
+                        }
+                }
                 if (c < 0x80) {
                         if (c == 0)
                                 return WIRE_E_EMBEDDED_NUL;

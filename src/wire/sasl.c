@@ -29,10 +29,10 @@ _Static_assert(WIRE_SASL_OUT_MIN >= SASL_REPLY_MAX, "out buffer bound below one 
 
 enum {
         SASL_WAITING_FOR_AUTH,
-        SASL_WAITING_FOR_DATA,   /* EXTERNAL asked the client for its identity */
-        SASL_WAITING_FOR_BEGIN,  /* OK sent */
-        SASL_AUTHENTICATED,      /* BEGIN seen */
-        SASL_FAILED,             /* the connection must be closed */
+        SASL_WAITING_FOR_DATA,  /* EXTERNAL asked the client for its identity */
+        SASL_WAITING_FOR_BEGIN, /* OK sent */
+        SASL_AUTHENTICATED,     /* BEGIN seen */
+        SASL_FAILED,            /* the connection must be closed */
 };
 
 typedef enum SaslCommand {
@@ -53,15 +53,15 @@ static const struct {
         const char *name;
         SaslCommand cmd;
 } sasl_commands[] = {
-        { "AUTH", CMD_AUTH },
-        { "CANCEL", CMD_CANCEL },
-        { "BEGIN", CMD_BEGIN },
-        { "DATA", CMD_DATA },
-        { "ERROR", CMD_ERROR },
-        { "NEGOTIATE_UNIX_FD", CMD_NEGOTIATE_UNIX_FD },
-        { "REJECTED", CMD_REJECTED },
-        { "OK", CMD_OK },
-        { "AGREE_UNIX_FD", CMD_AGREE_UNIX_FD },
+        {"AUTH", CMD_AUTH},
+        {"CANCEL", CMD_CANCEL},
+        {"BEGIN", CMD_BEGIN},
+        {"DATA", CMD_DATA},
+        {"ERROR", CMD_ERROR},
+        {"NEGOTIATE_UNIX_FD", CMD_NEGOTIATE_UNIX_FD},
+        {"REJECTED", CMD_REJECTED},
+        {"OK", CMD_OK},
+        {"AGREE_UNIX_FD", CMD_AGREE_UNIX_FD},
 };
 
 /* The caller's output buffer; the feed loop keeps SASL_REPLY_MAX bytes free. */
@@ -344,8 +344,9 @@ static int state_waiting_for_begin(WireSasl *s, SaslOut *o, SaslCommand cmd)
                 return WIRE_SASL_DONE;
         case CMD_NEGOTIATE_UNIX_FD:
                 if (!s->cfg.unix_fd_possible)
-                        return reply_error(s, o, "Unix FD passing not supported, not "
-                                                 "authenticated or otherwise not possible");
+                        return reply_error(s, o,
+                                           "Unix FD passing not supported, not "
+                                           "authenticated or otherwise not possible");
                 s->unix_fd = true;
                 out_put(o, "AGREE_UNIX_FD\r\n");
                 return WIRE_SASL_CONTINUE;
@@ -403,10 +404,10 @@ void wire_sasl_init(WireSasl *s, const WireSaslConfig *cfg)
         s->cfg.guid[sizeof(s->cfg.guid) - 1] = 0;
 }
 
-int wire_sasl_feed(WireSasl *s, const uint8_t *in, size_t len, size_t *ret_consumed,
-                   char *out, size_t out_cap, size_t *ret_out_len)
+int wire_sasl_feed(WireSasl *s, const uint8_t *in, size_t len, size_t *ret_consumed, char *out,
+                   size_t out_cap, size_t *ret_out_len)
 {
-        SaslOut o = { .buf = out, .cap = out_cap };
+        SaslOut o = {.buf = out, .cap = out_cap};
         int r = WIRE_SASL_CONTINUE;
         size_t i = 0;
 

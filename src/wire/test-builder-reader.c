@@ -246,6 +246,7 @@ static void test_builder_errors(void)
                 { "dict top", WIRE_E_TYPE_MISMATCH },  { "struct half", WIRE_E_BUILDER_STATE },
                 { "missing", WIRE_E_MISSING_MEMBER },  { "serial", WIRE_E_ZERO_SERIAL },
                 { "depth", WIRE_E_NESTING_TOO_DEEP },  { "sig", WIRE_E_BAD_SIGNATURE },
+                { "fd", WIRE_E_BAD_FD_INDEX },
         };
         for (size_t k = 0; k < ELEMENTSOF(rows); k++) {
                 const char *w = rows[k].what;
@@ -288,6 +289,9 @@ static void test_builder_errors(void)
                 else if (!strcmp(w, "depth")) {
                         for (int k2 = 0; k2 < 65; k2++)
                                 wire_builder_open(&b, 'v', "v");
+                } else if (!strcmp(w, "fd")) {
+                        wire_builder_set_unix_fds(&b, 1);
+                        wire_builder_append(&b, 'h', &(uint32_t){ 1 });
                 } else if (!strcmp(w, "sig"))
                         wire_builder_open(&b, 'a', "{vs}");
                 r = wire_builder_finish(&b, serial, &m, &size);

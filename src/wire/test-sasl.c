@@ -28,21 +28,21 @@
 
 static unsigned failures;
 
-#define check(cond, ...)                                                  \
-        do {                                                              \
-                if (!(cond)) {                                            \
-                        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-                        fprintf(stderr, __VA_ARGS__);                     \
-                        fputc('\n', stderr);                              \
-                        failures++;                                       \
-                }                                                         \
+#define check(cond, ...)                                                                           \
+        do {                                                                                       \
+                if (!(cond)) {                                                                     \
+                        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
+                        fprintf(stderr, __VA_ARGS__);                                              \
+                        fputc('\n', stderr);                                                       \
+                        failures++;                                                                \
+                }                                                                                  \
         } while (0)
 
 enum {
-        F_ANON = 1,     /* ANONYMOUS allowed */
-        F_NOFD = 2,     /* no fd passing on the transport */
-        F_NOUID = 4,    /* no credentials from the transport */
-        F_NOEXT = 8,    /* EXTERNAL not offered */
+        F_ANON = 1,  /* ANONYMOUS allowed */
+        F_NOFD = 2,  /* no fd passing on the transport */
+        F_NOUID = 4, /* no credentials from the transport */
+        F_NOEXT = 8, /* EXTERNAL not offered */
 };
 
 typedef struct Exchange {
@@ -52,123 +52,124 @@ typedef struct Exchange {
         size_t in_len;
         const char *out;
         int rc;
-        size_t unused;  /* bytes left unconsumed at the end (after BEGIN) */
+        size_t unused; /* bytes left unconsumed at the end (after BEGIN) */
 } Exchange;
 
-#define IN(s) s, sizeof(s) - 1
+#define IN(s)   s, sizeof(s) - 1
 #define OK_LINE "OK " GUID "\r\n"
-#define REJ "REJECTED EXTERNAL\r\n"
+#define REJ     "REJECTED EXTERNAL\r\n"
 
 static const Exchange exchanges[] = {
-        { "external with initial response", 0, IN("\0AUTH EXTERNAL 31303030\r\nBEGIN\r\n"),
-          OK_LINE, WIRE_SASL_DONE, 0 },
-        { "AUTH alone lists mechanisms", 0, IN("\0AUTH\r\n"), REJ, WIRE_SASL_CONTINUE, 0 },
-        { "AUTH alone lists anonymous too", F_ANON, IN("\0AUTH\r\n"),
-          "REJECTED EXTERNAL ANONYMOUS\r\n", WIRE_SASL_CONTINUE, 0 },
-        { "nothing offered", F_NOEXT, IN("\0AUTH EXTERNAL 31303030\r\n"), "REJECTED\r\n",
-          WIRE_SASL_CONTINUE, 0 },
-        { "external without initial response", 0, IN("\0AUTH EXTERNAL\r\nDATA\r\nBEGIN\r\n"),
-          "DATA\r\n" OK_LINE, WIRE_SASL_DONE, 0 },
-        { "external, trailing blank = no response", 0, IN("\0AUTH EXTERNAL \r\n"), "DATA\r\n",
-          WIRE_SASL_CONTINUE, 0 },
-        { "external, identity in DATA", 0, IN("\0AUTH EXTERNAL\r\nDATA 31303030\r\nBEGIN\r\n"),
-          "DATA\r\n" OK_LINE, WIRE_SASL_DONE, 0 },
-        { "external, wrong identity in DATA", 0, IN("\0AUTH EXTERNAL\r\nDATA 30\r\n"),
-          "DATA\r\n" REJ, WIRE_SASL_CONTINUE, 0 },
-        { "external, wrong uid", 0, IN("\0AUTH EXTERNAL 31303031\r\n"), REJ,
-          WIRE_SASL_CONTINUE, 0 },
-        { "external, uid with leading zero", 0, IN("\0AUTH EXTERNAL 3031303030\r\n"), OK_LINE,
-          WIRE_SASL_CONTINUE, 0 },
-        { "external, user name refused", 0, IN("\0AUTH EXTERNAL 726f6f74\r\n"), REJ,
-          WIRE_SASL_CONTINUE, 0 },
-        { "external, uid overflow", 0, IN("\0AUTH EXTERNAL 3432393439363732393631303030\r\n"), REJ,
-          WIRE_SASL_CONTINUE, 0 },
-        { "external, tabs as blanks", 0, IN("\0AUTH\tEXTERNAL\t\t31303030\r\n"), OK_LINE,
-          WIRE_SASL_CONTINUE, 0 },
-        { "external, bad hex digit", 0, IN("\0AUTH EXTERNAL 3g\r\n"),
-          "ERROR \"Invalid hex encoding\"\r\n", WIRE_SASL_CONTINUE, 0 },
-        { "external, odd hex length", 0, IN("\0AUTH EXTERNAL 313\r\n"),
-          "ERROR \"Invalid hex encoding\"\r\n", WIRE_SASL_CONTINUE, 0 },
-        { "external, words after the response", 0, IN("\0AUTH EXTERNAL 31303030 x\r\n"),
-          "ERROR \"Invalid hex encoding\"\r\n", WIRE_SASL_CONTINUE, 0 },
-        { "external, no transport uid", F_NOUID, IN("\0AUTH EXTERNAL 31303030\r\nAUTH EXTERNAL\r\n"),
-          REJ REJ, WIRE_SASL_CONTINUE, 0 },
-        { "anonymous refused when not allowed", 0, IN("\0AUTH ANONYMOUS 6869\r\n"), REJ,
-          WIRE_SASL_CONTINUE, 0 },
-        { "anonymous with trace", F_ANON, IN("\0AUTH ANONYMOUS 6869\r\nBEGIN\r\n"), OK_LINE,
-          WIRE_SASL_DONE, 0 },
-        { "anonymous without trace", F_ANON, IN("\0AUTH ANONYMOUS\r\nBEGIN\r\n"), OK_LINE,
-          WIRE_SASL_DONE, 0 },
-        { "anonymous, UTF-8 trace", F_ANON, IN("\0AUTH ANONYMOUS c3a9e282ac\r\n"), OK_LINE,
-          WIRE_SASL_CONTINUE, 0 },
-        { "anonymous, uppercase hex", F_ANON, IN("\0AUTH ANONYMOUS 4A4b\r\n"), OK_LINE,
-          WIRE_SASL_CONTINUE, 0 },
-        { "anonymous, bad UTF-8 trace", F_ANON, IN("\0AUTH ANONYMOUS 68ff\r\n"),
-          "REJECTED EXTERNAL ANONYMOUS\r\n", WIRE_SASL_CONTINUE, 0 },
-        { "anonymous, overlong UTF-8 trace", F_ANON, IN("\0AUTH ANONYMOUS c0af\r\n"),
-          "REJECTED EXTERNAL ANONYMOUS\r\n", WIRE_SASL_CONTINUE, 0 },
-        { "unknown mechanism", 0, IN("\0AUTH DBUS_COOKIE_SHA1 31303030\r\n"), REJ,
-          WIRE_SASL_CONTINUE, 0 },
-        { "negotiate fds after OK", 0,
-          IN("\0AUTH EXTERNAL 31303030\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n"),
-          OK_LINE "AGREE_UNIX_FD\r\n", WIRE_SASL_DONE, 0 },
-        { "negotiate fds without fd passing", F_NOFD,
-          IN("\0AUTH EXTERNAL 31303030\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n"),
-          OK_LINE "ERROR \"Unix FD passing not supported, not authenticated or otherwise not "
-                  "possible\"\r\n",
-          WIRE_SASL_DONE, 0 },
-        { "negotiate fds before auth", 0, IN("\0NEGOTIATE_UNIX_FD\r\n"),
-          "ERROR \"Need to authenticate first\"\r\n", WIRE_SASL_CONTINUE, 0 },
-        { "negotiate fds while waiting for data", 0, IN("\0AUTH EXTERNAL\r\nNEGOTIATE_UNIX_FD\r\n"),
-          "DATA\r\nERROR \"Need to authenticate first\"\r\n", WIRE_SASL_CONTINUE, 0 },
-        { "BEGIN before auth disconnects", 0, IN("\0BEGIN\r\n"), "", WIRE_E_SASL_PROTOCOL, 0 },
-        { "BEGIN while waiting for data disconnects", 0, IN("\0AUTH EXTERNAL\r\nBEGIN\r\n"),
-          "DATA\r\n", WIRE_E_SASL_PROTOCOL, 0 },
-        { "first byte not NUL", 0, IN("AUTH EXTERNAL 31303030\r\n"), "", WIRE_E_SASL_BAD_NUL, 0 },
-        { "messages after BEGIN are not consumed", 0,
-          IN("\0AUTH EXTERNAL 31303030\r\nBEGIN\r\nl\1\0\1\0\0\0\0"), OK_LINE, WIRE_SASL_DONE, 8 },
-        { "CANCEL after OK, then again", 0,
-          IN("\0AUTH EXTERNAL 31303030\r\nCANCEL\r\nAUTH EXTERNAL 31303030\r\nBEGIN\r\n"),
-          OK_LINE REJ OK_LINE, WIRE_SASL_DONE, 0 },
-        { "ERROR after OK rejects", 0, IN("\0AUTH EXTERNAL 31303030\r\nERROR\r\nBEGIN\r\n"),
-          OK_LINE REJ, WIRE_E_SASL_PROTOCOL, 0 },
-        { "CANCEL and ERROR while waiting for data", 0,
-          IN("\0AUTH EXTERNAL\r\nCANCEL\r\nAUTH EXTERNAL\r\nERROR oops\r\n"),
-          "DATA\r\n" REJ "DATA\r\n" REJ, WIRE_SASL_CONTINUE, 0 },
-        { "ERROR while waiting for auth rejects", 0, IN("\0ERROR \"x\"\r\n"), REJ,
-          WIRE_SASL_CONTINUE, 0 },
-        { "CANCEL and DATA outside a conversation", 0, IN("\0CANCEL\r\nDATA 31\r\n"),
-          "ERROR \"Not currently in an auth conversation\"\r\n"
-          "ERROR \"Not currently in an auth conversation\"\r\n",
-          WIRE_SASL_CONTINUE, 0 },
-        { "AUTH while waiting for data", 0, IN("\0AUTH EXTERNAL\r\nAUTH EXTERNAL 31303030\r\n"),
-          "DATA\r\nERROR \"Sent AUTH while another AUTH in progress\"\r\n", WIRE_SASL_CONTINUE, 0 },
-        { "AUTH and DATA while waiting for BEGIN", 0,
-          IN("\0AUTH EXTERNAL 31303030\r\nAUTH EXTERNAL 31303030\r\nDATA\r\n"),
-          OK_LINE "ERROR \"Sent AUTH while expecting BEGIN\"\r\n"
-                  "ERROR \"Sent DATA while expecting BEGIN\"\r\n",
-          WIRE_SASL_CONTINUE, 0 },
-        { "server commands and lowercase are unknown", 0, IN("\0OK 1234\r\nREJECTED\r\nauth\r\n\r\n"),
-          "ERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\n"
-          "ERROR \"Unknown command\"\r\n",
-          WIRE_SASL_CONTINUE, 0 },
-        { "non-ASCII line", 0, IN("\0AUTH EXTERNAL \xc3\xa9\r\nAUTH \0\r\n"),
-          "ERROR \"Command contained non-ASCII\"\r\nERROR \"Command contained non-ASCII\"\r\n",
-          WIRE_SASL_CONTINUE, 0 },
-        { "bare LF does not end a line", 0, IN("\0AUTH\nAUTH\r\n"), "ERROR \"Unknown command\"\r\n",
-          WIRE_SASL_CONTINUE, 0 },
-        { "too many attempts", 0,
-          IN("\0AUTH X\r\nAUTH X\r\nAUTH X\r\nAUTH X\r\nAUTH X\r\nAUTH X\r\nAUTH X\r\n"),
-          REJ REJ REJ REJ REJ REJ, WIRE_E_SASL_TOO_MANY_ATTEMPTS, 0 },
-        { "too many errors", 0,
-          IN("\0X\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\n"),
-          "ERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\n"
-          "ERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\n"
-          "ERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\n"
-          "ERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\n"
-          "ERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\n"
-          "ERROR \"Unknown command\"\r\n",
-          WIRE_E_SASL_PROTOCOL, 0 },
+        {"external with initial response", 0, IN("\0AUTH EXTERNAL 31303030\r\nBEGIN\r\n"), OK_LINE,
+         WIRE_SASL_DONE, 0},
+        {"AUTH alone lists mechanisms", 0, IN("\0AUTH\r\n"), REJ, WIRE_SASL_CONTINUE, 0},
+        {"AUTH alone lists anonymous too", F_ANON, IN("\0AUTH\r\n"),
+         "REJECTED EXTERNAL ANONYMOUS\r\n", WIRE_SASL_CONTINUE, 0},
+        {"nothing offered", F_NOEXT, IN("\0AUTH EXTERNAL 31303030\r\n"), "REJECTED\r\n",
+         WIRE_SASL_CONTINUE, 0},
+        {"external without initial response", 0, IN("\0AUTH EXTERNAL\r\nDATA\r\nBEGIN\r\n"),
+         "DATA\r\n" OK_LINE, WIRE_SASL_DONE, 0},
+        {"external, trailing blank = no response", 0, IN("\0AUTH EXTERNAL \r\n"), "DATA\r\n",
+         WIRE_SASL_CONTINUE, 0},
+        {"external, identity in DATA", 0, IN("\0AUTH EXTERNAL\r\nDATA 31303030\r\nBEGIN\r\n"),
+         "DATA\r\n" OK_LINE, WIRE_SASL_DONE, 0},
+        {"external, wrong identity in DATA", 0, IN("\0AUTH EXTERNAL\r\nDATA 30\r\n"),
+         "DATA\r\n" REJ, WIRE_SASL_CONTINUE, 0},
+        {"external, wrong uid", 0, IN("\0AUTH EXTERNAL 31303031\r\n"), REJ, WIRE_SASL_CONTINUE, 0},
+        {"external, uid with leading zero", 0, IN("\0AUTH EXTERNAL 3031303030\r\n"), OK_LINE,
+         WIRE_SASL_CONTINUE, 0},
+        {"external, user name refused", 0, IN("\0AUTH EXTERNAL 726f6f74\r\n"), REJ,
+         WIRE_SASL_CONTINUE, 0},
+        {"external, uid overflow", 0, IN("\0AUTH EXTERNAL 3432393439363732393631303030\r\n"), REJ,
+         WIRE_SASL_CONTINUE, 0},
+        {"external, tabs as blanks", 0, IN("\0AUTH\tEXTERNAL\t\t31303030\r\n"), OK_LINE,
+         WIRE_SASL_CONTINUE, 0},
+        {"external, bad hex digit", 0, IN("\0AUTH EXTERNAL 3g\r\n"),
+         "ERROR \"Invalid hex encoding\"\r\n", WIRE_SASL_CONTINUE, 0},
+        {"external, odd hex length", 0, IN("\0AUTH EXTERNAL 313\r\n"),
+         "ERROR \"Invalid hex encoding\"\r\n", WIRE_SASL_CONTINUE, 0},
+        {"external, words after the response", 0, IN("\0AUTH EXTERNAL 31303030 x\r\n"),
+         "ERROR \"Invalid hex encoding\"\r\n", WIRE_SASL_CONTINUE, 0},
+        {"external, no transport uid", F_NOUID, IN("\0AUTH EXTERNAL 31303030\r\nAUTH EXTERNAL\r\n"),
+         REJ REJ, WIRE_SASL_CONTINUE, 0},
+        {"anonymous refused when not allowed", 0, IN("\0AUTH ANONYMOUS 6869\r\n"), REJ,
+         WIRE_SASL_CONTINUE, 0},
+        {"anonymous with trace", F_ANON, IN("\0AUTH ANONYMOUS 6869\r\nBEGIN\r\n"), OK_LINE,
+         WIRE_SASL_DONE, 0},
+        {"anonymous without trace", F_ANON, IN("\0AUTH ANONYMOUS\r\nBEGIN\r\n"), OK_LINE,
+         WIRE_SASL_DONE, 0},
+        {"anonymous, UTF-8 trace", F_ANON, IN("\0AUTH ANONYMOUS c3a9e282ac\r\n"), OK_LINE,
+         WIRE_SASL_CONTINUE, 0},
+        {"anonymous, uppercase hex", F_ANON, IN("\0AUTH ANONYMOUS 4A4b\r\n"), OK_LINE,
+         WIRE_SASL_CONTINUE, 0},
+        {"anonymous, bad UTF-8 trace", F_ANON, IN("\0AUTH ANONYMOUS 68ff\r\n"),
+         "REJECTED EXTERNAL ANONYMOUS\r\n", WIRE_SASL_CONTINUE, 0},
+        {"anonymous, overlong UTF-8 trace", F_ANON, IN("\0AUTH ANONYMOUS c0af\r\n"),
+         "REJECTED EXTERNAL ANONYMOUS\r\n", WIRE_SASL_CONTINUE, 0},
+        {"unknown mechanism", 0, IN("\0AUTH DBUS_COOKIE_SHA1 31303030\r\n"), REJ,
+         WIRE_SASL_CONTINUE, 0},
+        {"negotiate fds after OK", 0,
+         IN("\0AUTH EXTERNAL 31303030\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n"),
+         OK_LINE "AGREE_UNIX_FD\r\n", WIRE_SASL_DONE, 0},
+        {"negotiate fds without fd passing", F_NOFD,
+         IN("\0AUTH EXTERNAL 31303030\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n"),
+         OK_LINE "ERROR \"Unix FD passing not supported, not authenticated or otherwise not "
+                 "possible\"\r\n",
+         WIRE_SASL_DONE, 0},
+        {"negotiate fds before auth", 0, IN("\0NEGOTIATE_UNIX_FD\r\n"),
+         "ERROR \"Need to authenticate first\"\r\n", WIRE_SASL_CONTINUE, 0},
+        {"negotiate fds while waiting for data", 0, IN("\0AUTH EXTERNAL\r\nNEGOTIATE_UNIX_FD\r\n"),
+         "DATA\r\nERROR \"Need to authenticate first\"\r\n", WIRE_SASL_CONTINUE, 0},
+        {"BEGIN before auth disconnects", 0, IN("\0BEGIN\r\n"), "", WIRE_E_SASL_PROTOCOL, 0},
+        {"BEGIN while waiting for data disconnects", 0, IN("\0AUTH EXTERNAL\r\nBEGIN\r\n"),
+         "DATA\r\n", WIRE_E_SASL_PROTOCOL, 0},
+        {"first byte not NUL", 0, IN("AUTH EXTERNAL 31303030\r\n"), "", WIRE_E_SASL_BAD_NUL, 0},
+        {"messages after BEGIN are not consumed", 0,
+         IN("\0AUTH EXTERNAL 31303030\r\nBEGIN\r\nl\1\0\1\0\0\0\0"), OK_LINE, WIRE_SASL_DONE, 8},
+        {"CANCEL after OK, then again", 0,
+         IN("\0AUTH EXTERNAL 31303030\r\nCANCEL\r\nAUTH EXTERNAL 31303030\r\nBEGIN\r\n"),
+         OK_LINE REJ OK_LINE, WIRE_SASL_DONE, 0},
+        {"ERROR after OK rejects", 0, IN("\0AUTH EXTERNAL 31303030\r\nERROR\r\nBEGIN\r\n"),
+         OK_LINE REJ, WIRE_E_SASL_PROTOCOL, 0},
+        {"CANCEL and ERROR while waiting for data", 0,
+         IN("\0AUTH EXTERNAL\r\nCANCEL\r\nAUTH EXTERNAL\r\nERROR oops\r\n"),
+         "DATA\r\n" REJ "DATA\r\n" REJ, WIRE_SASL_CONTINUE, 0},
+        {"ERROR while waiting for auth rejects", 0, IN("\0ERROR \"x\"\r\n"), REJ,
+         WIRE_SASL_CONTINUE, 0},
+        {"CANCEL and DATA outside a conversation", 0, IN("\0CANCEL\r\nDATA 31\r\n"),
+         "ERROR \"Not currently in an auth conversation\"\r\n"
+         "ERROR \"Not currently in an auth conversation\"\r\n",
+         WIRE_SASL_CONTINUE, 0},
+        {"AUTH while waiting for data", 0, IN("\0AUTH EXTERNAL\r\nAUTH EXTERNAL 31303030\r\n"),
+         "DATA\r\nERROR \"Sent AUTH while another AUTH in progress\"\r\n", WIRE_SASL_CONTINUE, 0},
+        {"AUTH and DATA while waiting for BEGIN", 0,
+         IN("\0AUTH EXTERNAL 31303030\r\nAUTH EXTERNAL 31303030\r\nDATA\r\n"),
+         OK_LINE "ERROR \"Sent AUTH while expecting BEGIN\"\r\n"
+                 "ERROR \"Sent DATA while expecting BEGIN\"\r\n",
+         WIRE_SASL_CONTINUE, 0},
+        {"server commands and lowercase are unknown", 0,
+         IN("\0OK 1234\r\nREJECTED\r\nauth\r\n\r\n"),
+         "ERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\n"
+         "ERROR \"Unknown command\"\r\n",
+         WIRE_SASL_CONTINUE, 0},
+        {"non-ASCII line", 0, IN("\0AUTH EXTERNAL \xc3\xa9\r\nAUTH \0\r\n"),
+         "ERROR \"Command contained non-ASCII\"\r\nERROR \"Command contained non-ASCII\"\r\n",
+         WIRE_SASL_CONTINUE, 0},
+        {"bare LF does not end a line", 0, IN("\0AUTH\nAUTH\r\n"), "ERROR \"Unknown command\"\r\n",
+         WIRE_SASL_CONTINUE, 0},
+        {"too many attempts", 0,
+         IN("\0AUTH X\r\nAUTH X\r\nAUTH X\r\nAUTH X\r\nAUTH X\r\nAUTH X\r\nAUTH X\r\n"),
+         REJ REJ REJ REJ REJ REJ, WIRE_E_SASL_TOO_MANY_ATTEMPTS, 0},
+        {"too many errors", 0,
+         IN("\0X\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r\nX\r"
+            "\n"),
+         "ERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\n"
+         "ERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\n"
+         "ERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\n"
+         "ERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\n"
+         "ERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\nERROR \"Unknown command\"\r\n"
+         "ERROR \"Unknown command\"\r\n",
+         WIRE_E_SASL_PROTOCOL, 0},
 };
 
 static WireSaslConfig make_config(unsigned flags)
@@ -221,8 +222,8 @@ static int run(WireSasl *s, const char *in, size_t len, size_t chunk, size_t out
 
 static void test_exchanges(void)
 {
-        static const size_t chunks[] = { 0, 1, 2, 3, 7, 64 };
-        static const size_t caps[] = { 2 * WIRE_SASL_LINE_MAX, WIRE_SASL_OUT_MIN };
+        static const size_t chunks[] = {0, 1, 2, 3, 7, 64};
+        static const size_t caps[] = {2 * WIRE_SASL_LINE_MAX, WIRE_SASL_OUT_MIN};
 
         for (size_t i = 0; i < ELEMENTSOF(exchanges); i++) {
                 const Exchange *e = &exchanges[i];
@@ -261,12 +262,16 @@ static void test_states(void)
 
         /* results and flags after EXTERNAL + fds */
         wire_sasl_init(&s, &cfg);
-        r = wire_sasl_feed(&s, (const uint8_t *)"\0AUTH EXTERNAL 31303030\r\nNEGOTIATE_UNIX_FD\r\n"
-                                                "BEGIN\r\n", 51, &consumed, out, sizeof(out), &out_len);
-        check(r == WIRE_SASL_DONE && consumed == 51, "external+fd: rc %d consumed %zu", r, consumed);
+        r = wire_sasl_feed(&s,
+                           (const uint8_t *)"\0AUTH EXTERNAL 31303030\r\nNEGOTIATE_UNIX_FD\r\n"
+                                            "BEGIN\r\n",
+                           51, &consumed, out, sizeof(out), &out_len);
+        check(r == WIRE_SASL_DONE && consumed == 51, "external+fd: rc %d consumed %zu", r,
+              consumed);
         check(s.authenticated && !s.anonymous && s.unix_fd && s.uid == 1000, "external+fd: flags");
         /* once done, nothing more is consumed */
-        r = wire_sasl_feed(&s, (const uint8_t *)"AUTH\r\n", 6, &consumed, out, sizeof(out), &out_len);
+        r = wire_sasl_feed(&s, (const uint8_t *)"AUTH\r\n", 6, &consumed, out, sizeof(out),
+                           &out_len);
         check(r == WIRE_SASL_DONE && consumed == 0 && out_len == 0, "after done: rc %d", r);
 
         /* a too small output buffer is the caller's bug */
@@ -279,7 +284,8 @@ static void test_states(void)
         r = wire_sasl_feed(&s, (const uint8_t *)"\0BEGIN\r\n", 8, &consumed, out, sizeof(out),
                            &out_len);
         check(r == WIRE_E_SASL_PROTOCOL, "begin first: rc %d", r);
-        r = wire_sasl_feed(&s, (const uint8_t *)"AUTH\r\n", 6, &consumed, out, sizeof(out), &out_len);
+        r = wire_sasl_feed(&s, (const uint8_t *)"AUTH\r\n", 6, &consumed, out, sizeof(out),
+                           &out_len);
         check(r == WIRE_E_SASL_PROTOCOL && consumed == 0 && out_len == 0, "stays failed: rc %d", r);
 
         /* the longest line passes, one byte more does not */
@@ -312,11 +318,11 @@ static void test_states(void)
 
 typedef struct Script {
         WireSasl sasl;
-        bool started;           /* the initial NUL was sent */
+        bool started; /* the initial NUL was sent */
         int rc;
-        char pending[8192];     /* server output not yet matched by EXPECT_COMMAND */
+        char pending[8192]; /* server output not yet matched by EXPECT_COMMAND */
         size_t pending_len;
-        char unused[512];       /* bytes after BEGIN */
+        char unused[512]; /* bytes after BEGIN */
         size_t unused_len;
 } Script;
 
@@ -343,8 +349,8 @@ static size_t script_expand(const char *arg, char *buf, size_t cap)
         }
         buf[0] = 0;
         for (size_t i = 0; i < len && n + 64 < cap;) {
-                static const char *const words[] = { "WRONG_USERID_HEX", "WRONG_USERNAME_HEX",
-                                                     "USERID_HEX", "USERNAME_HEX" };
+                static const char *const words[] = {"WRONG_USERID_HEX", "WRONG_USERNAME_HEX",
+                                                    "USERID_HEX", "USERNAME_HEX"};
                 bool replaced = false;
 
                 for (size_t w = 0; w < ELEMENTSOF(words); w++) {
@@ -353,8 +359,11 @@ static size_t script_expand(const char *arg, char *buf, size_t cap)
 
                         if (len - i < wl || memcmp(arg + i, words[w], wl))
                                 continue;
-                        plain = w == 0 ? wrong_uid : w == 1 ? "nosuchuser" : w == 2 ? uid
-                                : pw ? pw->pw_name : "nosuchuser";
+                        plain = w == 0   ? wrong_uid
+                                : w == 1 ? "nosuchuser"
+                                : w == 2 ? uid
+                                : pw     ? pw->pw_name
+                                         : "nosuchuser";
                         buf[n] = 0;
                         hex_append(buf, cap, plain);
                         n = strlen(buf);

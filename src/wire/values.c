@@ -92,148 +92,205 @@ static int check_fixed_array(const uint8_t *data, size_t p, size_t len, char t, 
         return 0;
 }
 
+/* the state of one walk */
+struct walk {
+        const uint8_t *data;
+        size_t end;
+        size_t p;               /* absolute offset of the next byte */
+        bool be;
+        uint64_t n_fds;
+        int overrun;
+        unsigned depth;         /* containers around the current value, in total */
+        unsigned top;           /* stack[top] is the current level */
+        struct frame stack[WIRE_MAX_TOTAL_DEPTH + 1];
+};
+
+static int push(struct walk *w, struct frame f)
+{
+        if (++w->depth > WIRE_MAX_TOTAL_DEPTH)
+                return WIRE_E_NESTING_TOO_DEEP;
+        w->stack[++w->top] = f;
+        return 0;
+}
+
+/* 's' and 'o': u32 length, bytes, NUL */
+static int value_string(struct walk *w, char t)
+{
+        size_t n;
+        int r;
+
+        if ((r = pad(w->data, &w->p, w->end, 4, w->overrun)))
+                return r;
+        if (w->end - w->p < 4)
+                return w->overrun;
+        n = wire_get32(w->data + w->p, w->be);
+        w->p += 4;
+        if ((r = check_string(w->data, w->p, n, w->end, t, w->overrun)))
+                return r;
+        w->p += n + 1;
+        return 0;
+}
+
+/* 'g' and 'v': a signature (u8 length, bytes, NUL); a variant then holds one value of it */
+static int value_signature(struct walk *w, char t)
+{
+        const uint8_t *d = w->data;
+        size_t n, p = w->p;
+        int r;
+
+        if (p >= w->end)
+                return w->overrun;
+        n = d[p++];
+        if (t == 'v' && n == 1 && w->end - p >= 2 && d[p + 1] == 0 &&
+            (d[p] == 'v' || wire_type_is_basic((char)d[p]))) {
+                /* fast path: a variant of one basic type */
+        } else {
+                if ((r = check_string(d, p, n, w->end, 'g', w->overrun)))
+                        return r;
+                if (t == 'v' && !wire_signature_is_single((const char *)d + p, n))
+                        return WIRE_E_BAD_VARIANT;
+        }
+        w->p = p + n + 1;
+        if (t == 'g')
+                return 0;
+        return push(w, (struct frame){ .sig = (const char *)d + p, .sig_len = n, .kind = 'v' });
+}
+
+/* 'a' at @f's position: length, padding, then the elements (checked at once if fixed-size) */
+static int value_array(struct walk *w, struct frame *f)
+{
+        const char *elem = f->sig + f->sig_pos + 1;
+        size_t len, tl;
+        int r;
+
+        if (wire_signature_next(elem, f->sig_len - f->sig_pos - 1, &tl))
+                return WIRE_E_BAD_SIGNATURE;
+        f->sig_pos += 1 + tl;
+        if ((r = pad(w->data, &w->p, w->end, 4, w->overrun)))
+                return r;
+        if (w->end - w->p < 4)
+                return w->overrun;
+        len = wire_get32(w->data + w->p, w->be);
+        w->p += 4;
+        if (len > WIRE_MAX_ARRAY_SIZE)
+                return WIRE_E_ARRAY_TOO_LONG;
+        /* padding before the first element, even if there is none */
+        if ((r = pad(w->data, &w->p, w->end, wire_type_alignment(elem[0]), w->overrun)))
+                return r;
+        if (len > w->end - w->p)
+                return w->overrun;
+        if ((tl == 1 && wire_fixed_size(elem[0]) > 0) || len == 0) {
+                /* the array counts for the depth even when nothing is inside it */
+                if (w->depth + 1 > WIRE_MAX_TOTAL_DEPTH)
+                        return WIRE_E_NESTING_TOO_DEEP;
+                if (len > 0 && (r = check_fixed_array(w->data, w->p, len, elem[0], w->be, w->n_fds)))
+                        return r;
+                w->p += len;
+                return 0;
+        }
+        return push(w, (struct frame){ .sig = elem, .sig_len = tl, .end = w->p + len, .kind = 'a' });
+}
+
+/* '(' or '{' at @f's position: 8-aligned, then the members */
+static int value_struct(struct walk *w, struct frame *f)
+{
+        const char *sig = f->sig + f->sig_pos;
+        size_t tl;
+        int r;
+
+        if (wire_signature_next(sig, f->sig_len - f->sig_pos, &tl) || tl < 3)
+                return WIRE_E_BAD_SIGNATURE;
+        f->sig_pos += tl;
+        if ((r = pad(w->data, &w->p, w->end, 8, w->overrun)))
+                return r;
+        return push(w, (struct frame){ .sig = sig + 1, .sig_len = tl - 2, .kind = '(' });
+}
+
+/*
+ * The end of the current level's types: an array starts its next element or
+ * must end exactly at its length; other levels are left.
+ * Return: 0 to go on, 1 when the walk is complete, or a code.
+ */
+static int level_end(struct walk *w)
+{
+        struct frame *f = &w->stack[w->top];
+
+        if (f->kind == 'a') {
+                if (w->p < f->end) {
+                        f->sig_pos = 0;
+                        return 0;
+                }
+                if (w->p > f->end)
+                        return WIRE_E_BAD_ARRAY_LENGTH;
+        }
+        if (w->top == 0)
+                return 1;
+        w->top--;
+        w->depth--;
+        return 0;
+}
+
 int wire_values_validate(const uint8_t *data, size_t *pos, size_t end, bool be, const char *sig,
                          size_t sig_len, uint64_t n_fds, unsigned depth, int overrun)
 {
-        struct frame stack[WIRE_MAX_TOTAL_DEPTH + 1];
-        unsigned top = 0;
-        size_t p = *pos;
+        struct walk w = {
+                .data = data, .end = end, .p = *pos, .be = be, .n_fds = n_fds,
+                .overrun = overrun, .depth = depth,
+        };
         int r;
 
-        stack[0] = (struct frame){ .sig = sig, .sig_len = sig_len, .kind = 0 };
-
+        w.stack[0] = (struct frame){ .sig = sig, .sig_len = sig_len, .kind = 0 };
         for (;;) {
-                struct frame *f = &stack[top];
-                size_t sz, n, tl;
+                struct frame *f = &w.stack[w.top];
+                size_t sz;
                 char t;
 
                 if (f->sig_pos >= f->sig_len) {
-                        if (f->kind == 'a') {
-                                if (p < f->end) {
-                                        f->sig_pos = 0; /* next element */
-                                        continue;
-                                }
-                                if (p > f->end)
-                                        return WIRE_E_BAD_ARRAY_LENGTH;
-                        }
-                        if (top == 0)
+                        if ((r = level_end(&w)) < 0 || r > 1)
+                                return r;
+                        if (r == 1)
                                 break;
-                        top--;
-                        depth--;
                         continue;
                 }
-
                 t = f->sig[f->sig_pos];
                 sz = wire_fixed_size(t);
                 if (sz > 0) {
                         /* fast path: fixed-size basic types */
-                        if ((r = pad(data, &p, end, sz, overrun)))
+                        if ((r = pad(data, &w.p, end, sz, overrun)))
                                 return r;
-                        if (sz > end - p)
+                        if (sz > end - w.p)
                                 return overrun;
-                        if ((r = check_fixed(data, p, t, be, n_fds)))
+                        if ((r = check_fixed(data, w.p, t, be, n_fds)))
                                 return r;
-                        p += sz;
+                        w.p += sz;
                         f->sig_pos++;
                         continue;
                 }
-
                 switch (t) {
                 case 's':
                 case 'o':
-                        if ((r = pad(data, &p, end, 4, overrun)))
-                                return r;
-                        if (end - p < 4)
-                                return overrun;
-                        n = wire_get32(data + p, be);
-                        p += 4;
-                        if ((r = check_string(data, p, n, end, t, overrun)))
-                                return r;
-                        p += n + 1;
                         f->sig_pos++;
+                        r = value_string(&w, t);
                         break;
-
                 case 'g':
                 case 'v':
-                        if (p >= end)
-                                return overrun;
-                        n = data[p++];
-                        if ((r = check_string(data, p, n, end, 'g', overrun)))
-                                return r;
-                        if (t == 'g') {
-                                p += n + 1;
-                                f->sig_pos++;
-                                break;
-                        }
-                        if (!wire_signature_is_single((const char *)data + p, n))
-                                return WIRE_E_BAD_VARIANT;
-                        if (++depth > WIRE_MAX_TOTAL_DEPTH)
-                                return WIRE_E_NESTING_TOO_DEEP;
                         f->sig_pos++;
-                        stack[++top] = (struct frame){
-                                .sig = (const char *)data + p, .sig_len = n, .kind = 'v'
-                        };
-                        p += n + 1;
+                        r = value_signature(&w, t);
                         break;
-
-                case 'a': {
-                        const char *elem = f->sig + f->sig_pos + 1;
-                        size_t len;
-
-                        if (wire_signature_next(elem, f->sig_len - f->sig_pos - 1, &tl))
-                                return WIRE_E_BAD_SIGNATURE;
-                        if ((r = pad(data, &p, end, 4, overrun)))
-                                return r;
-                        if (end - p < 4)
-                                return overrun;
-                        len = wire_get32(data + p, be);
-                        p += 4;
-                        if (len > WIRE_MAX_ARRAY_SIZE)
-                                return WIRE_E_ARRAY_TOO_LONG;
-                        /* padding before the first element, even if there is none */
-                        if ((r = pad(data, &p, end, wire_type_alignment(elem[0]), overrun)))
-                                return r;
-                        if (len > end - p)
-                                return overrun;
-                        if (++depth > WIRE_MAX_TOTAL_DEPTH)
-                                return WIRE_E_NESTING_TOO_DEEP;
-                        f->sig_pos += 1 + tl;
-                        if (tl == 1 && wire_fixed_size(elem[0]) > 0) {
-                                if ((r = check_fixed_array(data, p, len, elem[0], be, n_fds)))
-                                        return r;
-                                p += len;
-                                depth--;
-                                break;
-                        }
-                        if (len == 0) {
-                                depth--;
-                                break;
-                        }
-                        stack[++top] = (struct frame){
-                                .sig = elem, .sig_len = tl, .end = p + len, .kind = 'a'
-                        };
+                case 'a':
+                        r = value_array(&w, f);
                         break;
-                }
-
                 case '(':
                 case '{':
-                        if (wire_signature_next(f->sig + f->sig_pos, f->sig_len - f->sig_pos, &tl))
-                                return WIRE_E_BAD_SIGNATURE;
-                        if ((r = pad(data, &p, end, 8, overrun)))
-                                return r;
-                        if (++depth > WIRE_MAX_TOTAL_DEPTH)
-                                return WIRE_E_NESTING_TOO_DEEP;
-                        stack[++top] = (struct frame){
-                                .sig = f->sig + f->sig_pos + 1, .sig_len = tl - 2, .kind = '('
-                        };
-                        f->sig_pos += tl;
+                        r = value_struct(&w, f);
                         break;
-
                 default:
-                        return WIRE_E_BAD_SIGNATURE;
+                        r = WIRE_E_BAD_SIGNATURE;
+                        break;
                 }
+                if (r)
+                        return r;
         }
-
-        *pos = p;
+        *pos = w.p;
         return 0;
 }

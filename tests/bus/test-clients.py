@@ -53,8 +53,11 @@ def monitor_checks(c, bus):
             'dbus-monitor sees a signal sent with dbus-send', mon.output()[-1500:])
     c.check(bmon.wait_for('Member=BhPing', poke=send_signal) and bmon.wait_for('STRING "ping-'),
             'busctl monitor sees a signal sent with dbus-send', bmon.output()[-1500:])
-    r = run(['gdbus', 'emit', '--address', bus.address, '--object-path', '/com/example/bh',
-             '--signal', 'com.example.Bh.Emitted', "'from-gdbus'"])
+    # --session, not --address: with --address gdbus makes a peer-to-peer connection
+    # that never says Hello, and a bus must refuse what it sends
+    r = run(['gdbus', 'emit', '--session', '--object-path', '/com/example/bh',
+             '--signal', 'com.example.Bh.Emitted', "'from-gdbus'"],
+            env=dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address))
     c.check(r.returncode == 0, 'gdbus emit', r.stderr)
     c.check(mon.wait_for('member=Emitted') and mon.wait_for('string "from-gdbus"'),
             'dbus-monitor sees the signal from gdbus emit', mon.output()[-1500:])

@@ -34,6 +34,7 @@ from rawdbus import (DRIVER, F_DESTINATION, F_INTERFACE, F_MEMBER, F_PATH, F_SIG
 GOOD_CALLS = 200
 LIMIT_CONNS, LIMIT_NAMES, LIMIT_MATCHES = 32, 64, 64
 OUTGOING = 4 * 1024 * 1024
+BROADCAST_RATE = 200 / SLOW      # 64 KiB signals a second (12.5 MiB/s)
 CONFIG = limits(max_connections_per_user=LIMIT_CONNS, max_names_per_connection=LIMIT_NAMES,
                 max_match_rules_per_connection=LIMIT_MATCHES, max_outgoing_bytes=OUTGOING,
                 max_incoming_bytes=OUTGOING, max_message_size=OUTGOING // 2, auth_timeout=5000,
@@ -45,17 +46,20 @@ CONFIG = limits(max_connections_per_user=LIMIT_CONNS, max_names_per_connection=L
 RSS_BOUND_KIB = 64 * 1024 * SLOW
 
 
-def good_client(bus, c, what, calls=GOOD_CALLS):
-    """A well-behaved client makes `calls` driver calls; returns calls per second (0 if it failed)."""
+def good_client(bus, c, what, calls=GOOD_CALLS, conn=None):
+    """A well-behaved client (new, or conn) makes `calls` driver calls; returns calls/s (0 if it failed)."""
+    own = conn is None
     try:
-        conn = Conn(bus.socket, timeout=10 * SLOW).auth().hello()
+        if own:
+            conn = Conn(bus.socket, timeout=10 * SLOW).auth().hello()
         start = time.monotonic()
         for _ in range(calls):
             reply = conn.call(*DRIVER, 'GetNameOwner', 's', ['org.freedesktop.DBus'])
             if reply.error or reply.body() != ['org.freedesktop.DBus']:
                 raise RuntimeError(f'bad reply {reply.error}')
         rate = calls / max(time.monotonic() - start, 1e-6)
-        conn.close()
+        if own:
+            conn.close()
     except Exception as e:
         c.check(False, f'{what}: a well-behaved client completes {calls} calls', f'{type(e).__name__}: {e}')
         return 0.0
@@ -274,15 +278,19 @@ def attacker(kind, address):
             except (Disconnected, OSError, TimeoutError):
                 time.sleep(0.01)
     if kind == 'broadcast':
+        # 64 KiB signals at BROADCAST_RATE a second: a steady stream a reading
+        # subscriber keeps up with, 16 times the never-reader's quota in 3 s
         conn = Conn(path, timeout=30).auth().hello()
         payload = b'x' * (64 * 1024 - 64)
-        serial = 0
+        fields = {F_PATH: '/com/example/Flood', F_INTERFACE: 'com.example.Flood', F_MEMBER: 'Big',
+                  F_SIGNATURE: 'ay'}
+        start, serial = time.monotonic(), 0
         while True:
             serial += 1
-            fields = {F_PATH: '/com/example/Flood', F_INTERFACE: 'com.example.Flood', F_MEMBER: 'Big',
-                      F_SIGNATURE: 'ay'}
-            conn.send(message(SIGNAL, serial, fields, marshal('ay', [payload])
-                              if False else struct.pack('<I', len(payload)) + payload))
+            conn.send(message(SIGNAL, serial, fields, struct.pack('<I', len(payload)) + payload))
+            delay = start + serial / BROADCAST_RATE - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
     raise SystemExit(f'unknown attacker {kind}')
 
 
@@ -303,16 +311,14 @@ def stop_attacker(proc):
     proc.wait()
 
 
-def connections_of(bus, uid):
+def connections_of(conn, uid):
     """How many connections of uid the bus has registered (ListNames + GetConnectionUnixUser)."""
-    conn = Conn(bus.socket, timeout=10 * SLOW).auth().hello()
     names = [n for n in conn.call(*DRIVER, 'ListNames').body()[0] if n.startswith(':')]
     count = 0
     for n in names:
         r = conn.call(*DRIVER, 'GetConnectionUnixUser', 's', [n])
         if not r.error and r.body()[0] == uid:
             count += 1
-    conn.close()
     return count
 
 
@@ -323,8 +329,16 @@ def flood_connections(c, bus, base):
     s = Scenario(c, bus, 'connection flood', base)
     proc = start_attacker('connections', bus, as_user='nobody')
     time.sleep(1.0 * SLOW)
-    rate = good_client(bus, c, 'connection flood')
-    held = connections_of(bus, pwd.getpwnam('nobody').pw_uid)
+    # a client connected before the flood keeps its call rate; a new one must still get in
+    rate = good_client(bus, c, 'connection flood', conn=s.bystander)
+    start = time.monotonic()
+    try:
+        Conn(bus.socket, timeout=30 * SLOW).auth().hello().close()
+        c.check(True, 'connection flood: a new client of another uid can still connect')
+        c.note(f'figure: connection flood: a new connection took {time.monotonic() - start:.2f}s (auth+Hello)')
+    except (Disconnected, TimeoutError, OSError) as e:
+        c.check(False, 'connection flood: a new client of another uid can still connect', repr(e))
+    held = connections_of(s.bystander, pwd.getpwnam('nobody').pw_uid)
     c.note(f'figure: connection flood: the offender uid holds {held} connections (limit {LIMIT_CONNS})')
     c.check(0 < held <= LIMIT_CONNS, 'connection flood: max_connections_per_user holds', f'{held} connections')
     stop_attacker(proc)
@@ -389,15 +403,30 @@ def slow_reader(c, bus, base):
     reader.call(*DRIVER, 'AddMatch', 's', [rule])
     proc = start_attacker('broadcast', bus)
     # the well-behaved subscriber keeps receiving while the lazy one sits
-    got, deadline = 0, time.monotonic() + 3 * SLOW
+    window = 3.0 * SLOW
+    stamps, start = [], time.monotonic()
     try:
-        while time.monotonic() < deadline:
-            if reader.recv(5 * SLOW).member == 'Big':
-                got += 1
-    except (Disconnected, TimeoutError, OSError) as e:
+        while time.monotonic() - start < window:
+            if reader.recv(max(window - (time.monotonic() - start), 0.01)).member == 'Big':
+                stamps.append(time.monotonic() - start)
+    except TimeoutError:
+        pass
+    except (Disconnected, OSError) as e:
         c.note(f'the reading subscriber: {type(e).__name__} {e}')
-    c.note(f'figure: slow reader: the reading subscriber got {got} x 64 KiB signals in 3 s')
-    c.check(got >= 50, 'a reading subscriber still receives the broadcast', f'{got} signals')
+    got = len(stamps)
+    last = stamps[-1] if stamps else 0.0
+    c.note(f'figure: slow reader: the reading subscriber got {got} x 64 KiB signals in {window:.0f} s, '
+           f'the last at {last:.2f} s')
+    c.check(got >= 100, 'a reading subscriber still receives the broadcast', f'{got} signals')
+    # dbus-daemon stops reading the broadcaster once the lazy subscriber's queue is
+    # full (its max_incoming_bytes stays charged), which stalls every subscriber;
+    # bulkhead-bus disconnects the lazy one instead (DESIGN.md): required of ours only
+    stalled = window - last > window / 3
+    if os.path.basename(bus.daemon) == 'bulkhead-bus':
+        c.check(not stalled, 'the broadcast never stalls for the reading subscriber', f'last signal at {last:.2f} s')
+    elif stalled:
+        c.note(f'{bus.daemon} stalls the broadcast behind the never-reading subscriber '
+               f'(not required of it; required of bulkhead-bus)')
     rate = good_client(bus, c, 'subscriber that never reads')
     rss_during = bus.rss_kib()
     stop_attacker(proc)
@@ -407,6 +436,8 @@ def slow_reader(c, bus, base):
     # what matters is that the bus did not buffer without bound for it
     cut = lazy.is_cut_off(0.5)
     c.note(f'slow reader: the never-reading subscriber was {"cut off" if cut else "kept (signals dropped)"}')
+    if os.path.basename(bus.daemon) == 'bulkhead-bus':
+        c.check(cut, 'the never-reading subscriber is disconnected once over its outgoing quota')
     lazy.close()
     s.finish(rate)
 
@@ -421,7 +452,6 @@ GROUPS = {
 
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == '--attacker':
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         attacker(sys.argv[2], sys.argv[3])
         return
     groups = sys.argv[1:] or list(GROUPS)
@@ -431,7 +461,7 @@ def main():
     c = Checks('bus: hostile clients (' + ', '.join(groups) + ')')
     with Bus(extra=CONFIG, name='hostile') as bus:
         c.note(f'figure: bus VmRSS at start {bus.rss_kib()} KiB')
-        base = good_client(bus, c, 'undisturbed')
+        base = sorted(good_client(bus, c, 'undisturbed') for _ in range(3))[1]   # the median of 3
         c.note(f'figure: undisturbed good client: {base:.0f} calls/s')
         for g in groups:
             for scenario in GROUPS[g]:

@@ -109,7 +109,7 @@ def start_helpers(bus):
     for ident, state in HELPERS.items():
         w = Watcher([sys.executable, os.path.join(HERE, 'vmstate-helper.py'), bus.address, ident, state])
         helpers[ident] = w
-        if not w.wait_for('ready', timeout=10):
+        if not (w.wait_for('ready :', timeout=10) and w.wait_for('\n', timeout=10)):
             raise RuntimeError(f'helper {ident} did not start: {w.stop()}')
     return helpers
 
@@ -126,7 +126,7 @@ def main():
     with Bus(name='vmstate') as bus:
         try:
             helpers = start_helpers(bus)
-            replies = {i: w.output().split()[2] for i, w in helpers.items()}
+            replies = {i: (w.output().split('ready :', 1)[1].split() + ['?'])[1] for i, w in helpers.items()}
             c.equal(sorted(replies.values()), ['1', '2'], 'one helper owns org.qemu.VMState1, the other queues')
 
             src, qmp = start_qemu(tmp, 'src', bus, [])

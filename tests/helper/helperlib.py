@@ -81,8 +81,38 @@ def need_dbus_python():
         skip("python3-dbus not installed")
 
 
+def run_demo(build, args, env_over):
+    """Run bulkhead-demo-helper expecting it to fail at start.
+    Returns (exit code, what it wrote to the readiness fd, stderr)."""
+    rfd, wfd = os.pipe()
+    penv = {k: v for k, v in os.environ.items()
+            if k not in ("BULKHEAD_BUS_ADDRESS", "DBUS_SESSION_BUS_ADDRESS", "BULKHEAD_QEMU_UID",
+                         "BULKHEAD_DEMO_FAULT", "BULKHEAD_VMSTATE_ID")}
+    penv["BULKHEAD_READY_FD"] = str(wfd)
+    penv.update(env_over)
+    prog = os.path.join(build, "helpers/bulkhead-demo-helper")
+    proc = subprocess.Popen([prog] + args, env=penv, pass_fds=[wfd], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    os.close(wfd)
+    got = b""
+    while True:
+        chunk = os.read(rfd, 64)  # EOF once the helper exits (or says READY and closes)
+        if not chunk:
+            break
+        got += chunk
+    os.close(rfd)
+    try:
+        _, err = proc.communicate(timeout=DEADLINE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        fail("bulkhead-demo-helper %r did not exit" % args)
+    return proc.returncode, got, err.decode(errors="replace")
+
+
 class Helper:
-    def __init__(self, env, name, hid, fault=None, qemu_uid=None):
+    def __init__(self, env, name, hid, fault=None, qemu_uid=None, args=(), argv=None,
+                 extra_env=None):
         self.env = env
         self.name = name
         self.id = hid
@@ -95,6 +125,8 @@ class Helper:
             penv["BULKHEAD_QEMU_UID"] = str(os.getuid() if qemu_uid is None else qemu_uid)
         penv["BULKHEAD_READY_FD"] = str(wfd)
         penv.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        penv.pop("BULKHEAD_VMSTATE_ID", None)
+        penv.update(extra_env or {})
         if fault:
             penv["BULKHEAD_DEMO_FAULT"] = fault
         else:
@@ -102,7 +134,9 @@ class Helper:
         self.stderr_path = os.path.join(env.dir, "helper-%s-%d.err" % (hid, len(env.procs)))
         self.stderr = open(self.stderr_path, "wb")
         prog = os.path.join(env.build, "helpers/bulkhead-demo-helper")
-        self.proc = subprocess.Popen([prog, "--id", hid, "--name", name], env=penv,
+        if argv is None:
+            argv = ["--id", hid, "--name", name] + list(args)
+        self.proc = subprocess.Popen([prog] + argv, env=penv,
                                      pass_fds=[wfd], stdout=subprocess.DEVNULL,
                                      stderr=self.stderr)
         env.procs.append(self.proc)
@@ -164,18 +198,21 @@ class Helper:
 
 
 class Qemu:
-    def __init__(self, env, tag, id_list, incoming=False):
+    def __init__(self, env, tag, id_list, incoming=False, extra=()):
         self.env = env
         qemu = shutil.which("qemu-system-x86_64")
         if not qemu:
             skip("qemu-system-x86_64 not installed")
         self.qmp_path = os.path.join(env.dir, "qmp-%s.sock" % tag)
         addr = env.bus_address.replace(",", ",,")
-        obj = "dbus-vmstate,id=dv,addr=%s,id-list=%s" % (addr, ",,".join(id_list))
+        obj = "dbus-vmstate,id=dv,addr=%s" % addr
+        if id_list is not None:
+            obj += ",id-list=" + ",,".join(id_list)
         argv = [qemu, "-M", "q35", "-m", "64", "-nodefaults", "-display", "none", "-S",
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path, "-object", obj]
         if incoming:
             argv += ["-incoming", "defer"]
+        argv += list(extra)
         self.log_path = os.path.join(env.dir, "qemu-%s.log" % tag)
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log,
@@ -199,6 +236,13 @@ class Qemu:
         self.rfile = self.sock.makefile("rb")
         self.read()  # greeting
         self.cmd("qmp_capabilities")
+
+    def release_qmp(self):
+        """Disconnect from QMP (QEMU serves one client) so another can connect."""
+        if self.sock:
+            self.rfile.close()
+            self.sock.close()
+            self.sock = None
 
     def output(self):
         self.log.flush()
@@ -258,9 +302,7 @@ class Qemu:
                 self.proc.wait(DEADLINE)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        if self.sock:
-            self.sock.close()
-            self.sock = None
+        self.release_qmp()
         return self.proc.wait()
 
 
@@ -301,8 +343,8 @@ class Env:
     def helper(self, name, hid, **kw):
         return Helper(self, name, hid, **kw)
 
-    def qemu(self, tag, id_list, incoming=False):
-        return Qemu(self, tag, id_list, incoming)
+    def qemu(self, tag, id_list, incoming=False, extra=()):
+        return Qemu(self, tag, id_list, incoming, extra)
 
     def close(self):
         if self._conn is not None:

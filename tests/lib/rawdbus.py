@@ -193,7 +193,7 @@ class Conn:
         self.sock.settimeout(timeout)
         self.sock.connect(path)
         self.timeout = timeout
-        self.buf = b''
+        self.buf = bytearray()
         self.serial = 0
         self.unique = None
         self.queue = []
@@ -213,7 +213,8 @@ class Conn:
             if not chunk:
                 raise Disconnected('EOF during auth')
             self.buf += chunk
-        line, self.buf = self.buf.split(b'\r\n', 1)
+        line, rest = bytes(self.buf).split(b'\r\n', 1)
+        self.buf = bytearray(rest)
         return line.decode()
 
     def auth(self, unix_fd=False):
@@ -242,7 +243,8 @@ class Conn:
             if len(self.buf) >= 16:
                 size = message_size(self.buf)
                 if len(self.buf) >= size:
-                    data, self.buf = self.buf[:size], self.buf[size:]
+                    data = bytes(self.buf[:size])
+                    del self.buf[:size]
                     return Message(data)
             left = deadline - time.monotonic()
             if left <= 0:

@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""bench/bench.py -- bulkhead-bus, dbus-daemon and dbus-broker side by side.
+
+Runs every measurement on every bus in one run, alternating the order each
+repetition, and prints one table: medians (with min-max spread), the ratio of
+bulkhead-bus to the better peer and, for call rates, to the raw relay floor.
+Writes the same rows as CSV under bench/results/. See bench/README.md.
+Never part of `make check`: numbers on a shared 2-core VM move; ratios
+measured in one run are what count.
+"""
+import argparse
+import csv
+import datetime
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(HERE)
+CONFIG = '''<busconfig>
+  <type>session</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+{rules}
+  </policy>
+  <limit name="max_connections_per_user">100000</limit>
+  <limit name="max_completed_connections">100000</limit>
+  <limit name="max_match_rules_per_connection">100000</limit>
+  <limit name="max_names_per_connection">100000</limit>
+  <limit name="max_replies_per_connection">100000</limit>
+  <limit name="max_incoming_bytes">1000000000</limit>
+  <limit name="max_outgoing_bytes">1000000000</limit>
+</busconfig>
+'''
+ECHO = 'com.example.Echo'
+
+
+def policy_rules(n):
+    """n rules that never match the benchmark's traffic but must be looked at."""
+    return '\n'.join(f'    <deny send_destination="com.example.Other{i}" send_interface="com.example.I{i}"/>'
+                     for i in range(n))
+
+
+class Bus:
+    """One bus under test, started fresh in its own temp dir."""
+
+    def __init__(self, kind, tools, rules=0):
+        self.kind, self.tools = kind, tools
+        self.dir = tempfile.mkdtemp(prefix=f'bh-bench-{kind}-')
+        self.socket = os.path.join(self.dir, 'bus')
+        self.config = os.path.join(self.dir, 'bus.conf')
+        with open(self.config, 'w') as f:
+            f.write(CONFIG.format(socket=self.socket, rules=policy_rules(rules)))
+        self.procs = []
+
+    def argv(self):
+        if self.kind == 'dbus-daemon':
+            return ['dbus-daemon', f'--config-file={self.config}', '--nofork', '--print-address=1']
+        if self.kind == 'bulkhead-bus':
+            return [self.tools['bulkhead-bus'], f'--config-file={self.config}', '--nofork', '--print-address=1']
+        return [self.tools['run-dbus-broker'], '--print-address', '--max-fds', '1000000', '--max-objects',
+                '1000000', '--max-matches', '1000000', '--max-bytes', '1000000000', self.socket]
+
+    def start(self):
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(self.argv(), stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        line = self.proc.stdout.readline().decode().strip()
+        self.t_address = time.monotonic() - t0
+        if not line:
+            raise RuntimeError(f'{self.kind} did not start')
+        self.address = f'unix:path={self.socket}'
+        self.t_hello = hello_time(self.socket) + self.t_address
+        return self
+
+    def pid(self):
+        """The process doing the bus work (dbus-broker runs under its launcher)."""
+        if self.kind != 'dbus-broker':
+            return self.proc.pid
+        with open(f'/proc/{self.proc.pid}/task/{self.proc.pid}/children') as f:
+            return int(f.read().split()[0])
+
+    def cpu_ticks(self):
+        with open(f'/proc/{self.pid()}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+
+    def mem_kb(self):
+        rss = pss = 0
+        with open(f'/proc/{self.pid()}/smaps_rollup') as f:
+            for line in f:
+                if line.startswith('Rss:'):
+                    rss = int(line.split()[1])
+                elif line.startswith('Pss:'):
+                    pss = int(line.split()[1])
+        return rss, pss
+
+    def stop(self):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def spawn(self, argv):
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             env=dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.address))
+        self.procs.append(p)
+        return p
+
+    def echo(self):
+        p = self.spawn([self.tools['bh-load'], self.address, 'echo', ECHO])
+        p.stdout.readline()
+        return p
+
+
+def hello_time(path):
+    """Seconds from the first connect() attempt to the answer of Hello, on a raw socket."""
+    t0 = time.monotonic()
+    s = socket.socket(socket.AF_UNIX)
+    for _ in range(2000):
+        try:
+            s.connect(path)
+            break
+        except OSError:
+            time.sleep(0.0005)
+    uid = str(os.getuid()).encode().hex()
+    s.sendall(b'\0AUTH EXTERNAL ' + uid.encode() + b'\r\nBEGIN\r\n' + hello_message())
+    data = b''
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            raise RuntimeError('the bus closed the connection before answering Hello')
+        data += chunk
+        end = data.find(b'\r\n')
+        msg = data[end + 2:] if end >= 0 else b''
+        if len(msg) >= 16:
+            flen = int.from_bytes(msg[12:16], 'little')
+            blen = int.from_bytes(msg[4:8], 'little')
+            if len(msg) >= ((16 + flen + 7) & ~7) + blen:
+                break
+    t = time.monotonic() - t0
+    s.close()
+    return t
+
+
+def hello_message():
+    """org.freedesktop.DBus.Hello() as bytes, serial 1, little-endian."""
+    fields = b''
+    for code, sig, val in ((1, 'o', '/org/freedesktop/DBus'), (2, 's', 'org.freedesktop.DBus'),
+                           (3, 's', 'Hello'), (6, 's', 'org.freedesktop.DBus')):
+        fields += b'\0' * (-len(fields) % 8)
+        v = val.encode()
+        fields += bytes([code, 1]) + sig.encode() + b'\0' + len(v).to_bytes(4, 'little') + v + b'\0'
+    hdr = b'l\x01\x00\x01' + (0).to_bytes(4, 'little') + (1).to_bytes(4, 'little') + \
+        len(fields).to_bytes(4, 'little') + fields
+    return hdr + b'\0' * (-len(hdr) % 8)
+
+
+def run_time(argv, env):
+    t0 = time.monotonic()
+    subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - t0
+
+
+# ---- measurements: each takes a started Bus and returns a number --------------------------
+
+def m_spam(count, queue, clients):
+    def run(bus):
+        bus.echo()
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address)
+        argv = ['dbus-test-tool', 'spam', f'--dest={ECHO}', f'--count={count // clients}', f'--queue={queue}']
+        t0 = time.monotonic()
+        ps = [subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+              for _ in range(clients)]
+        if any(p.wait() for p in ps):
+            raise RuntimeError('spam failed')
+        return (count // clients) * clients / (time.monotonic() - t0)
+    return run
+
+
+def m_load(count, queue, clients=1, fd=False, field=0):
+    def run(bus):
+        bus.echo()
+        argv = [bus.tools['bh-load'], bus.address, 'call', ECHO, str(count), str(queue), str(clients)]
+        out = subprocess.run(argv + (['--fd'] if fd else []), check=True, capture_output=True, text=True).stdout
+        return float(out.split()[field])
+    return run
+
+
+def m_cpu_per_call(count, queue):
+    def run(bus):
+        bus.echo()
+        t0 = bus.cpu_ticks()
+        subprocess.run([bus.tools['bh-load'], bus.address, 'call', ECHO, str(count), str(queue)], check=True,
+                       capture_output=True)
+        return (bus.cpu_ticks() - t0) / os.sysconf('SC_CLK_TCK') * 1e6 / count
+    return run
+
+
+def m_syscalls_per_call(count, queue):
+    def run(bus):
+        if not shutil.which('strace'):
+            return float('nan')
+        bus.echo()
+        out = os.path.join(bus.dir, 'strace')
+        st = subprocess.Popen(['strace', '-c', '-f', '-o', out, '-p', str(bus.pid())],
+                              stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        subprocess.run([bus.tools['bh-load'], bus.address, 'call', ECHO, str(count), str(queue)], check=True,
+                       capture_output=True)
+        st.send_signal(signal.SIGINT)
+        st.wait()
+        total = 0
+        with open(out) as f:
+            for line in f:
+                if line.strip().endswith('total'):
+                    total = int(line.split()[3])  # % time, seconds, usecs/call, calls
+        return total / count
+    return run
+
+
+def m_fanout(subs, count):
+    def run(bus):
+        out = subprocess.run([bus.tools['bh-load'], bus.address, 'fanout', str(subs), str(count)], check=True,
+                             capture_output=True, text=True).stdout
+        return float(out.split()[0])
+    return run
+
+
+def m_startup(which):
+    def run(bus):
+        return (bus.t_hello if which == 'hello' else bus.t_address) * 1000
+    return run
+
+
+def m_idle_mem(which):
+    def run(bus):
+        time.sleep(0.2)
+        rss, pss = bus.mem_kb()
+        return rss if which == 'rss' else pss
+    return run
+
+
+def m_per_object(conns, matches):
+    def run(bus):
+        time.sleep(0.2)
+        base = bus.mem_kb()[1]
+        p = bus.spawn([bus.tools['bh-load'], bus.address, 'hold', str(conns), str(matches)])
+        p.stdout.readline()
+        time.sleep(0.3)
+        grown = bus.mem_kb()[1] - base
+        n = matches if matches else conns
+        return grown / n
+    return run
+
+
+def m_with_matches(nmatch, count, queue):
+    def run(bus):
+        p = bus.spawn([bus.tools['bh-load'], bus.address, 'hold', '1', str(nmatch)])
+        p.stdout.readline()
+        return m_load(count, queue)(bus)
+    return run
+
+
+# ---- the run ----------------------------------------------------------------------------
+
+def build_tools(build, tmp):
+    tools = {'bulkhead-bus': os.path.join(build, 'src', 'cli', 'bulkhead-bus')}
+    for name in ('bh-load', 'relay-floor'):
+        tools[name] = os.path.join(tmp, name)
+        subprocess.run(['cc', '-O2', '-o', tools[name], os.path.join(HERE, name + '.c')], check=True)
+    shared = os.path.normpath(os.path.join(SRC, '..', 'shared', 'tools', 'run-dbus-broker.c'))
+    if os.path.exists(shared) and os.path.exists('/usr/bin/dbus-broker'):
+        tools['run-dbus-broker'] = os.path.join(tmp, 'run-dbus-broker')
+        flags = subprocess.run(['pkg-config', '--cflags', '--libs', 'libsystemd'], capture_output=True,
+                               text=True, check=True).stdout.split()
+        subprocess.run(['cc', '-O2', '-o', tools['run-dbus-broker'], shared] + flags, check=True)
+    return tools
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--build', default=os.path.join(SRC, 'build'))
+    ap.add_argument('--reps', type=int, default=3)
+    ap.add_argument('--quick', action='store_true', help='smaller counts, for a smoke run')
+    ap.add_argument('--only', help='comma-separated measurement keys to run')
+    args = ap.parse_args()
+    k = 5 if args.quick else 1
+    tmp = tempfile.mkdtemp(prefix='bh-bench-tools-')
+    tools = build_tools(args.build, tmp)
+    kinds = ['bulkhead-bus', 'dbus-daemon', 'dbus-broker']
+    if not os.access(tools['bulkhead-bus'], os.X_OK):
+        sys.exit(f'bench: {tools["bulkhead-bus"]} is not built (make build)')
+    if 'run-dbus-broker' not in tools:
+        print('bench: dbus-broker or ../shared/tools/run-dbus-broker.c missing: measuring without it')
+        kinds.remove('dbus-broker')
+    # key, title, unit, higher_is_better, function, policy rules, floor key
+    ms = [
+        ('spam_q1', 'calls/s, dbus-test-tool, 1 client, queue 1', 'calls/s', True, m_spam(5000 // k, 1, 1), 0, 'floor_q1'),
+        ('spam_q10', 'calls/s, dbus-test-tool, 1 client, queue 10', 'calls/s', True, m_spam(20000 // k, 10, 1), 0, 'floor_q10'),
+        ('spam_4x10', 'calls/s, dbus-test-tool, 4 clients, queue 10', 'calls/s', True, m_spam(40000 // k, 10, 4), 0, None),
+        ('load_q1', 'calls/s, bh-load, queue 1', 'calls/s', True, m_load(5000 // k, 1), 0, 'floor_q1'),
+        ('load_q1_p50', 'latency p50, queue 1', 'us', False, m_load(5000 // k, 1, field=1), 0, None),
+        ('load_q1_p99', 'latency p99, queue 1', 'us', False, m_load(5000 // k, 1, field=2), 0, None),
+        ('load_q10', 'calls/s, bh-load, queue 10', 'calls/s', True, m_load(20000 // k, 10), 0, 'floor_q10'),
+        ('load_4x10', 'calls/s, bh-load, 4 clients, queue 10', 'calls/s', True, m_load(40000 // k, 10, 4), 0, None),
+        ('fd_q10', 'calls/s with one unix fd each, queue 10', 'calls/s', True, m_load(10000 // k, 10, fd=True), 0, None),
+        ('fanout_10', 'signal deliveries/s, 10 subscribers', 'msgs/s', True, m_fanout(10, 2000 // k), 0, None),
+        ('fanout_100', 'signal deliveries/s, 100 subscribers', 'msgs/s', True, m_fanout(100, 500 // k), 0, None),
+        ('cpu_call', 'bus CPU per call, queue 10', 'us', False, m_cpu_per_call(20000 // k, 10), 0, None),
+        ('sys_call', 'bus system calls per call, queue 10', 'calls', False, m_syscalls_per_call(5000 // k, 10), 0, None),
+        ('start_addr', 'spawn -> address printed', 'ms', False, m_startup('address'), 0, None),
+        ('start_hello', 'spawn -> first Hello answered', 'ms', False, m_startup('hello'), 0, None),
+        ('idle_rss', 'idle RSS', 'kB', False, m_idle_mem('rss'), 0, None),
+        ('idle_pss', 'idle PSS', 'kB', False, m_idle_mem('pss'), 0, None),
+        ('per_conn', 'PSS per idle connection (200)', 'kB', False, m_per_object(200, 0), 0, None),
+        ('per_match', 'PSS per match rule (10,000)', 'kB', False, m_per_object(1, 10000), 0, None),
+        ('rules_0', 'calls/s queue 10, 0 policy rules', 'calls/s', True, m_load(20000 // k, 10), 0, None),
+        ('rules_100', 'calls/s queue 10, 100 policy rules', 'calls/s', True, m_load(20000 // k, 10), 100, None),
+        ('rules_1000', 'calls/s queue 10, 1,000 policy rules', 'calls/s', True, m_load(20000 // k, 10), 1000, None),
+        ('matches_10k', 'calls/s queue 10, 10,000 match rules', 'calls/s', True, m_with_matches(10000, 20000 // k, 10), 0, None),
+    ]
+    if args.only:
+        keep = set(args.only.split(','))
+        ms = [m for m in ms if m[0] in keep]
+    results = {}
+    floors = {}
+    for rep in range(args.reps):
+        floors.setdefault('floor_q1', []).append(float(subprocess.run(
+            [tools['relay-floor'], str(5000 // k), '1'], capture_output=True, text=True, check=True).stdout))
+        floors.setdefault('floor_q10', []).append(float(subprocess.run(
+            [tools['relay-floor'], str(50000 // k), '10'], capture_output=True, text=True, check=True).stdout))
+        order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]
+        for key, title, unit, hib, fn, rules, floor in ms:
+            for kind in order:
+                bus = Bus(kind, tools, rules).start()
+                try:
+                    v = fn(bus)
+                except Exception as e:  # a failing bus is a finding, not a crash of the bench
+                    print(f'bench: {key} on {kind}: {e}', file=sys.stderr)
+                    v = float('nan')
+                finally:
+                    bus.stop()
+                results.setdefault((key, kind), []).append(v)
+        print(f'bench: repetition {rep + 1}/{args.reps} done', file=sys.stderr)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    def med(vals):
+        vals = [v for v in vals if v == v]
+        return statistics.median(vals) if vals else float('nan')
+
+    def fmt(v):
+        return '-' if v != v else (f'{v:,.0f}' if abs(v) >= 100 else f'{v:.3g}')
+
+    def spread(vals):
+        """half the min-max range, in % of the median"""
+        vals = [v for v in vals if v == v]
+        m = med(vals)
+        return f'{(max(vals) - min(vals)) / 2 / m * 100:.0f}%' if len(vals) > 1 and m else ''
+
+    stamp = datetime.datetime.now().strftime('%Y-%m-%d %H:%M')
+    print(f'\nbulkhead-bus vs dbus-daemon and dbus-broker -- {stamp}, {platform.node()}, '
+          f'{os.cpu_count()} CPUs, {args.reps} repetitions, medians and their +-spread')
+    print('floor: raw relay q1 %.0f/s, q10 %.0f/s' % (med(floors['floor_q1']), med(floors['floor_q10'])))
+    head = f'{"measure":48} {"unit":8}' + ''.join(f' {k:>18}' for k in kinds) + f' {"vs best peer":>13} {"vs floor":>9}'
+    print(head)
+    rows = []
+    for key, title, unit, hib, fn, rules, floor in ms:
+        vals = {kind: results[(key, kind)] for kind in kinds}
+        ours = med(vals['bulkhead-bus'])
+        peers = [med(vals[k]) for k in kinds if k != 'bulkhead-bus']
+        peers = [p for p in peers if p == p]
+        best = (max(peers) if hib else min(peers)) if peers else float('nan')
+        ratio = (ours / best if hib else best / ours) if best and ours else float('nan')
+        vs_floor = ours / med(floors[floor]) if floor else float('nan')
+        cells = ''.join(f' {fmt(med(vals[k])):>12} {spread(vals[k]):>5}' for k in kinds)
+        print(f'{title:48} {unit:8}{cells} {ratio:>12.2f}x' + (f' {vs_floor:>9.2f}' if floor else ''))
+        rows.append([key, title, unit] + [med(vals[k]) for k in kinds] + [ratio, vs_floor])
+    print('ratio: bulkhead-bus / better peer for rates, better peer / bulkhead-bus for costs (>1 = we win)')
+    os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
+    path = os.path.join(HERE, 'results', datetime.datetime.now().strftime('%Y%m%d-%H%M%S') + '.csv')
+    with open(path, 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(['key', 'measure', 'unit'] + kinds + ['ratio_vs_best_peer', 'ratio_vs_floor'])
+        w.writerows(rows)
+    print(f'CSV: {path}')
+
+
+if __name__ == '__main__':
+    main()
