@@ -4,7 +4,7 @@
  * org.bulkhead.DemoHelper1 (/org/bulkhead/DemoHelper1: Get() -> s, Set(s),
  * property State) and that migrates with the VM through org.qemu.VMState1.
  *
- * BULKHEAD_DEMO_FAULT=save-fails|save-too-large|save-hangs|load-fails makes it
+ * BULKHEAD_DEMO_FAULT=save-fails|save-too-large|save-hangs|save-empty|load-fails makes it
  * misbehave on purpose, for tests of the launcher's migration checks.
  *
  * Must never: accept a state that is not valid UTF-8 without NUL (it is shown
@@ -36,6 +36,7 @@ typedef enum Fault {
         FAULT_SAVE_FAILS,
         FAULT_SAVE_TOO_LARGE,
         FAULT_SAVE_HANGS,
+        FAULT_SAVE_EMPTY,
         FAULT_LOAD_FAILS,
 } Fault;
 
@@ -73,9 +74,10 @@ static int string_valid(const uint8_t *data, size_t size)
                                 return -EINVAL;
                         cp = (cp << 6) | (data[i + k] & 0x3f);
                 }
+                /* sd-bus also refuses noncharacters in strings: so do we */
                 if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
                     (len == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
-                    cp > 0x10ffff)
+                    cp > 0x10ffff || (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
                         return -EINVAL;
                 i += len;
         }
@@ -180,6 +182,11 @@ static int vmstate_save(void *userdata, uint8_t **ret_data, size_t *ret_size)
         case FAULT_SAVE_TOO_LARGE:
                 size = BH_VMSTATE_SIZE_MAX + 1;
                 break;
+        case FAULT_SAVE_EMPTY:
+                /* what QEMU 7.2 cannot migrate: the library must refuse it */
+                *ret_data = NULL;
+                *ret_size = 0;
+                return 0;
         default:
                 break;
         }
@@ -258,6 +265,7 @@ static int parse_fault(const char *s, Fault *ret)
                 { "save-fails", FAULT_SAVE_FAILS },
                 { "save-too-large", FAULT_SAVE_TOO_LARGE },
                 { "save-hangs", FAULT_SAVE_HANGS },
+                { "save-empty", FAULT_SAVE_EMPTY },
                 { "load-fails", FAULT_LOAD_FAILS },
         };
 
@@ -404,9 +412,19 @@ int main(int argc, char **argv)
         d.state_file = arg.state_file;
         r = demo_start(&d);
         if (r >= 0) {
+                bh_vmstate_result save, load;
+
                 r = bh_helper_run(d.helper);
                 if (r < 0)
                         fprintf(stderr, "bulkhead-demo-helper: %s\n", strerror(-r));
+                /* one line for the log: what QEMU last got from us, and gave us */
+                if (bh_vmstate_get_last_save(d.helper, &save) >= 0 &&
+                    bh_vmstate_get_last_load(d.helper, &load) >= 0)
+                        fprintf(stderr,
+                                "bulkhead-demo-helper: Save x%u last %s (%llu bytes), "
+                                "Load x%u last %s (%llu bytes)\n",
+                                save.count, save.status, (unsigned long long)save.size,
+                                load.count, load.status, (unsigned long long)load.size);
         }
         bh_helper_free(d.helper);
         free(d.state);

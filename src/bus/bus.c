@@ -128,6 +128,7 @@ int bus_new(const Log *log, BusConfig *config, const char *config_path, Bus **re
         list_init(&b->monitors);
         list_init(&b->dirty);
         list_init(&b->graveyard);
+        list_init(&b->doomed);
         if (config_path && !(b->config_path = strdup(config_path))) {
                 bus_free(b);
                 return -ENOMEM;
@@ -293,13 +294,13 @@ int bus_send_to(Bus *b, Peer *to, Msg *m)
 {
         int r;
 
-        if (to->dead)
+        if (to->dead || to->doomed)
                 return 0;
         if (to->conn.out_bytes + msg_wire_size(m) > b->config->limits.max_outgoing_bytes) {
                 log_warning(b->log, "Disconnecting %s: its outgoing queue is full (%zu bytes)",
                             to->unique_name[0] ? to->unique_name : "(unregistered)",
                             to->conn.out_bytes);
-                bus_peer_disconnect(b, to);
+                bus_peer_doom(b, to);
                 return 0;
         }
         r = connection_queue(&to->conn, m);
@@ -397,12 +398,35 @@ static void drop_replies(Bus *b, Peer *p)
         p->n_replies_out = 0;
 }
 
+/*
+ * bus_peer_doom() - disconnect @p once the message being routed is done:
+ * routing walks lists (match rules, monitors) that a disconnect changes.
+ */
+void bus_peer_doom(Bus *b, Peer *p)
+{
+        if (p->dead || p->doomed)
+                return;
+        p->doomed = true;
+        list_add_tail(&b->doomed, &p->doomed_link);
+}
+
+static void disconnect_doomed(Bus *b)
+{
+        while (!list_empty(&b->doomed)) {
+                Peer *p = container_of(b->doomed.next, Peer, doomed_link);
+
+                list_del(&p->doomed_link);
+                bus_peer_disconnect(b, p);
+        }
+}
+
 /** bus_peer_disconnect() - release everything @p holds, announce it, free it later. */
 void bus_peer_disconnect(Bus *b, Peer *p)
 {
         if (p->dead)
                 return;
         p->dead = true;
+        list_del(&p->doomed_link);
         epoll_ctl(b->epoll_fd, EPOLL_CTL_DEL, p->conn.fd, NULL);
         list_del(&p->dirty_link);
         if (list_linked(&p->incomplete_link)) {
@@ -415,15 +439,28 @@ void bus_peer_disconnect(Bus *b, Peer *p)
         driver_peer_gone(b, p);
         hashmap_remove(&b->peers, &p->id_node);
         b->n_peers--;
-        if (p->quota)
+        if (p->quota) {
                 p->quota->n_connections--;
+                if (p->registered)
+                        p->quota->n_completed--;
+        }
         list_add_tail(&b->graveyard, &p->dirty_link);
+}
+
+/** bus_hello_limited() - would completing @p exceed a connection limit? */
+bool bus_hello_limited(const Bus *b, const Peer *p)
+{
+        const BusLimits *l = &b->config->limits;
+
+        return b->n_peers - b->n_incomplete >= l->max_completed_connections ||
+               p->quota->n_completed >= l->max_connections_per_user;
 }
 
 /** bus_peer_registered() - @p sent Hello: it counts as a complete connection now. */
 int bus_peer_registered(Bus *b, Peer *p)
 {
         p->registered = true;
+        p->quota->n_completed++;
         if (list_linked(&p->incomplete_link)) {
                 list_del(&p->incomplete_link);
                 b->n_incomplete--;
@@ -459,9 +496,7 @@ static bool accept_allowed(Bus *b, Peer *p)
 
         if (b->n_incomplete >= l->max_incomplete_connections)
                 return false;
-        if (b->n_peers - b->n_incomplete >= l->max_completed_connections)
-                return false;
-        if (p->quota->n_connections >= l->max_connections_per_user)
+        if (p->quota->n_connections >= l->max_connections_per_user + l->max_incomplete_connections)
                 return false;
         if (policy_check_connect(b->config->policy, b->uid, p->creds.uid, p->creds.groups,
                                  p->creds.n_groups, NULL) != 0)
@@ -521,6 +556,7 @@ static void process_input(Bus *b, Peer *p)
                 }
                 r = dispatch_incoming(b, p, m);
                 msg_unref(m);
+                disconnect_doomed(b);
                 if (r != 0) {
                         bus_peer_disconnect(b, p);
                         return;
@@ -562,6 +598,8 @@ static void flush_dirty(Bus *b)
                 int r;
 
                 list_del(&p->dirty_link);
+                if (p->doomed)
+                        continue;
                 r = connection_flush(&p->conn);
                 if (r == -EAGAIN)
                         epoll_update(b, p, true);
@@ -624,9 +662,12 @@ int bus_run(Bus *b)
                                 continue;
                         return -errno;
                 }
-                for (int i = 0; i < n; i++)
+                for (int i = 0; i < n; i++) {
                         on_event(b, &evs[i]);
+                        disconnect_doomed(b);
+                }
                 flush_dirty(b);
+                disconnect_doomed(b);
                 reap(b);
         }
         return 0;

@@ -25,7 +25,8 @@
 typedef struct UserQuota {
         HashNode node;
         uid_t uid;
-        unsigned n_connections;
+        unsigned n_connections; /* all, incomplete included */
+        unsigned n_completed;   /* after Hello */
 } UserQuota;
 
 typedef struct Listener {
@@ -61,6 +62,7 @@ typedef struct Bus {
         ReplyRegistry replies;
         ListNode monitors;      /* Peer.monitor_link */
         ListNode dirty;         /* Peer.dirty_link: output to flush */
+        ListNode doomed;        /* Peer.doomed_link: disconnect after this message */
         ListNode graveyard;     /* Peer.dirty_link: disconnected, freed after this turn */
         uint32_t serial;        /* driver's message serials */
         uint64_t stamp;         /* per-broadcast dedupe counter */
@@ -92,6 +94,7 @@ int bus_reload(Bus *b, char **ret_error);
 /* for the bus's own modules */
 uint64_t bus_now(void);
 void bus_peer_disconnect(Bus *b, Peer *p);
+void bus_peer_doom(Bus *b, Peer *p);
 void bus_peer_dirty(Bus *b, Peer *p);
 Peer *bus_find_peer(const Bus *b, uint64_t id);
 Peer *bus_find_by_name(const Bus *b, const char *name);
@@ -99,4 +102,5 @@ int bus_send_to(Bus *b, Peer *to, Msg *m);
 uint32_t bus_next_serial(Bus *b);
 void bus_arm_timer(Bus *b);
 int bus_peer_registered(Bus *b, Peer *p);
+bool bus_hello_limited(const Bus *b, const Peer *p);
 void bus_peer_become_monitor(Bus *b, Peer *p);

@@ -17,10 +17,14 @@
 #define SASL_OUT_MAX    (2 * WIRE_SASL_LINE_MAX)
 
 /** connection_init() - see connection.h. */
-void connection_init(Connection *c, int fd, const WireSaslConfig *cfg, const ConnectionLimits *limits)
+int connection_init(Connection *c, int fd, const WireSaslConfig *cfg, const ConnectionLimits *limits)
 {
         *c = (Connection){ .fd = fd, .limits = *limits };
-        wire_sasl_init(&c->sasl, cfg);
+        c->sasl = malloc(sizeof(*c->sasl));
+        if (!c->sasl)
+                return -ENOMEM;
+        wire_sasl_init(c->sasl, cfg);
+        return 0;
 }
 
 /** connection_deinit() - see connection.h. */
@@ -37,6 +41,8 @@ void connection_deinit(Connection *c)
         free(c->in_fds);
         free(c->in);
         free(c->raw_out);
+        free(c->sasl);
+        c->sasl = NULL;
         c->fd = safe_close(c->fd);
         c->out = NULL;
         c->in = NULL;
@@ -120,7 +126,7 @@ static int run_sasl(Connection *c)
                 size_t consumed = 0, out_len = 0;
                 int r, q;
 
-                r = wire_sasl_feed(&c->sasl, c->in + c->in_pos, c->in_len - c->in_pos, &consumed,
+                r = wire_sasl_feed(c->sasl, c->in + c->in_pos, c->in_len - c->in_pos, &consumed,
                                    out, sizeof(out), &out_len);
                 q = queue_raw(c, out, out_len);
                 if (r < 0 || r >= _WIRE_E_FIRST)
@@ -130,7 +136,9 @@ static int run_sasl(Connection *c)
                 c->in_pos += consumed;
                 if (r == WIRE_SASL_DONE) {
                         c->authenticated = true;
-                        c->unix_fd = c->sasl.unix_fd;
+                        c->unix_fd = c->sasl->unix_fd;
+                        free(c->sasl);
+                        c->sasl = NULL;
                         break;
                 }
                 if (consumed == 0)
@@ -173,6 +181,9 @@ int connection_read(Connection *c, bool *ret_eagain)
         }
         if (mh.msg_flags & MSG_CTRUNC)
                 return -EBADMSG;
+        /* fds wait only for the one message being read; more is abuse */
+        if (c->n_in_fds > 2 * c->limits.max_message_fds + MAX_FDS_PER_READ)
+                return -EBADMSG;
         if (n == 0)
                 return -ECONNRESET;
         c->in_len += (size_t)n;
@@ -189,6 +200,12 @@ int connection_pop(Connection *c, Msg **ret_msg)
         Msg *m;
         int r;
 
+        if (c->authenticated && avail == 0 && c->in) {
+                /* all consumed: an idle peer holds no input buffer */
+                free(c->in);
+                c->in = NULL;
+                c->in_pos = c->in_len = c->in_cap = 0;
+        }
         if (!c->authenticated || avail < WIRE_FIXED_HEADER_SIZE)
                 return -EAGAIN;
         r = wire_message_frame(c->in + c->in_pos, avail, &size);
@@ -218,7 +235,8 @@ int connection_pop(Connection *c, Msg **ret_msg)
                 return r;
         }
         c->n_in_fds -= m->h.n_fds;
-        memmove(c->in_fds, c->in_fds + m->h.n_fds, c->n_in_fds * sizeof(int));
+        if (c->n_in_fds) /* in_fds may be NULL when none ever arrived */
+                memmove(c->in_fds, c->in_fds + m->h.n_fds, c->n_in_fds * sizeof(int));
         *ret_msg = m;
         return 0;
 }

@@ -24,7 +24,7 @@ typedef struct Connection {
         bool authenticated;
         bool unix_fd;           /* NEGOTIATE_UNIX_FD agreed */
         bool hup;               /* peer closed its end */
-        WireSasl sasl;
+        WireSasl *sasl;         /* until BEGIN: freed once authenticated (4 kB less per peer) */
         ConnectionLimits limits;
 
         uint8_t *in;            /* input bytes not yet consumed */
@@ -41,8 +41,11 @@ typedef struct Connection {
         size_t out_bytes;       /* bytes queued in total */
 } Connection;
 
-/** connection_init() - take @fd (non-blocking) and start SASL with @cfg. */
-void connection_init(Connection *c, int fd, const WireSaslConfig *cfg, const ConnectionLimits *limits);
+/**
+ * connection_init() - take @fd (non-blocking) and start SASL with @cfg.
+ * Return: 0 or -ENOMEM (@fd is taken either way: connection_deinit() closes it).
+ */
+int connection_init(Connection *c, int fd, const WireSaslConfig *cfg, const ConnectionLimits *limits);
 /** connection_deinit() - close the socket, drop queues and fds. */
 void connection_deinit(Connection *c);
 

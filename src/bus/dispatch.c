@@ -31,14 +31,16 @@ int dispatch_error(Bus *b, Peer *to, const Msg *call, const char *name, const ch
 
         if (call->h.type != WIRE_MESSAGE_METHOD_CALL && call->h.type != WIRE_MESSAGE_SIGNAL)
                 return 0;
-        if (call->h.flags & WIRE_FLAG_NO_REPLY_EXPECTED)
+        /* signals are answered anyway, as dbus-daemon does for denied ones */
+        if (call->h.type == WIRE_MESSAGE_METHOD_CALL && (call->h.flags & WIRE_FLAG_NO_REPLY_EXPECTED))
                 return 0;
-        if (!to->registered || to->dead)
+        if (to->dead)
                 return 0;
         wire_builder_init(&wb, WIRE_MESSAGE_ERROR, WIRE_FLAG_NO_REPLY_EXPECTED);
         wire_builder_set_error_name(&wb, name);
         wire_builder_set_reply_serial(&wb, call->h.serial);
-        wire_builder_set_destination(&wb, to->unique_name);
+        if (to->unique_name[0])
+                wire_builder_set_destination(&wb, to->unique_name);
         wire_builder_set_sender(&wb, BUS_DRIVER_NAME);
         wire_builder_append_string(&wb, text);
         r = wire_builder_finish(&wb, bus_next_serial(b), &data, &size);
@@ -51,6 +53,40 @@ int dispatch_error(Bus *b, Peer *to, const Msg *call, const char *name, const ch
         r = dispatch_from_driver(b, to, m);
         msg_unref(m);
         return r;
+}
+
+/*
+ * A driver message the receiver's policy refused: dbus-daemon answers it
+ * with an AccessDenied from the driver to itself, which only monitors see.
+ */
+static void driver_denied(Bus *b, Peer *to, const Msg *m)
+{
+        char text[512];
+        WireBuilder wb;
+        uint8_t *data;
+        size_t size;
+        Msg *err;
+
+        if (list_empty(&b->monitors))
+                return;
+        snprintf(text, sizeof(text),
+                 "Rejected receive message, type=\"%s\", sender=\"(unset)\" ((bus)) interface=\"%s\" "
+                 "member=\"%s\" error name=\"(unset)\" requested_reply=\"0\" destination=\"%s\"",
+                 policy_message_type_name((PolicyMessageType)m->h.type),
+                 m->h.interface ? m->h.interface : "(unset)", m->h.member ? m->h.member : "(unset)",
+                 to->unique_name);
+        wire_builder_init(&wb, WIRE_MESSAGE_ERROR, WIRE_FLAG_NO_REPLY_EXPECTED);
+        wire_builder_set_error_name(&wb, ERR_ACCESS_DENIED);
+        wire_builder_set_reply_serial(&wb, m->h.serial);
+        wire_builder_set_destination(&wb, BUS_DRIVER_NAME);
+        wire_builder_set_sender(&wb, BUS_DRIVER_NAME);
+        wire_builder_append_string(&wb, text);
+        if (wire_builder_finish(&wb, bus_next_serial(b), &data, &size) == 0 &&
+            msg_new_parsed(data, size, &err) == 0) {
+                dispatch_to_monitors(b, NULL, err);
+                msg_unref(err);
+        }
+        wire_builder_deinit(&wb);
 }
 
 /** dispatch_errorf() - see dispatch.h. */
@@ -91,6 +127,8 @@ static void broadcast_one(Peer *receiver, void *userdata)
         Broadcast *bc = userdata;
 
         if (receiver->dead || receiver->monitor)
+                return;
+        if (!bc->sender && policy_check_from_driver(bc->bus, receiver, bc->msg) != 0)
                 return;
         if (bc->sender && policy_check_delivery(bc->bus, bc->sender, receiver, bc->msg, false,
                                                 !bc->denied_reported) != 0) {
@@ -139,6 +177,12 @@ int dispatch_from_driver(Bus *b, Peer *to, Msg *m)
 {
         dispatch_to_monitors(b, NULL, m);
         if (to) {
+                /* the receiver's receive rules apply to the driver's messages too;
+                 * a denial drops them silently */
+                if (policy_check_from_driver(b, to, m) != 0) {
+                        driver_denied(b, to, m);
+                        return 0;
+                }
                 eavesdroppers(b, NULL, to, m);
                 return bus_send_to(b, to, m);
         }
@@ -262,6 +306,12 @@ int dispatch_incoming(Bus *b, Peer *from, Msg *m)
         if (!from->registered) {
                 if (!is_hello(m))
                         return DISPATCH_E_DISCONNECT;
+                if (bus_hello_limited(b, from)) {
+                        dispatch_error(b, from, m, ERR_LIMITS_EXCEEDED,
+                                       "The maximum number of active connections has been reached");
+                        (void)connection_flush(&from->conn);
+                        return DISPATCH_E_DISCONNECT;
+                }
                 r = driver_register(b, from);
                 if (r < 0)
                         return r;

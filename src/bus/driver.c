@@ -81,12 +81,11 @@ int driver_name_changed(Bus *b, const NameChange *ch, bool replacing)
 {
         if (ch->old_owner == ch->new_owner)
                 return 0;
-        if (replacing && ch->old_owner)
+        /* dbus-daemon's order, which monitors observe: lost, changed, acquired */
+        if (ch->old_owner)
                 driver_signal(b, ch->old_owner, "NameLost", ch->name, NULL);
         driver_signal(b, NULL, "NameOwnerChanged", ch->name, uname_or_empty(ch->old_owner),
                       uname_or_empty(ch->new_owner), NULL);
-        if (!replacing && ch->old_owner)
-                driver_signal(b, ch->old_owner, "NameLost", ch->name, NULL);
         if (ch->new_owner)
                 driver_signal(b, ch->new_owner, "NameAcquired", ch->name, NULL);
         return 0;
@@ -177,7 +176,7 @@ static int method_request_name(Bus *b, Peer *from, Msg *m)
                                        "Connection \"%s\" is not allowed to own the service \"%s\" due "
                                        "to security policies in the configuration file",
                                        from->unique_name, name);
-        if (from->n_names >= b->config->limits.max_names_per_connection && !holds_name(from, name))
+        if (from->n_names + 1 >= b->config->limits.max_names_per_connection && !holds_name(from, name))
                 return dispatch_errorf(b, from, m, DBUS_ERR("LimitsExceeded"),
                                        "Connection \"%s\" is not allowed to own more services "
                                        "(increase limits in configuration file if required; "
@@ -344,10 +343,11 @@ void driver_peer_gone(Bus *b, Peer *p)
                 Name *empty = NULL;
 
                 name_registry_drop_owner(&b->names, o, &ch, &empty);
-                driver_name_changed(b, &ch, false);
+                if (!b->exiting)
+                        driver_name_changed(b, &ch, false);
                 free(empty);
         }
         p->n_names = 0;
-        if (p->hello_done && p->unique_name[0])
+        if (p->hello_done && p->unique_name[0] && !b->exiting)
                 driver_signal(b, NULL, "NameOwnerChanged", p->unique_name, p->unique_name, "", NULL);
 }

@@ -20,9 +20,9 @@ int driver_register(Bus *b, Peer *p);
 int driver_handle(Bus *b, Peer *from, Msg *m);
 
 /**
- * driver_name_changed() - send NameOwnerChanged / NameLost / NameAcquired for
- * @ch (nothing if the primary owner did not change). @replacing: the old
- * owner was pushed out by a request (NameLost goes first, as dbus-daemon).
+ * driver_name_changed() - send NameLost, NameOwnerChanged, NameAcquired for
+ * @ch, in dbus-daemon's order (nothing if the primary owner did not change).
+ * @replacing is informational only.
  */
 int driver_name_changed(Bus *b, const NameChange *ch, bool replacing);
 

@@ -65,8 +65,9 @@ int peer_new(struct Bus *bus, int fd, Peer **ret)
         lim.max_message_size = (size_t)MIN(bus->config->limits.max_message_size,
                                            (uint64_t)WIRE_MAX_MESSAGE_SIZE);
         lim.max_message_fds = (unsigned)MIN(bus->config->limits.max_message_unix_fds, 1024u);
-        connection_init(&p->conn, fd, &cfg, &lim);
-        r = peer_policy(bus, p);
+        r = connection_init(&p->conn, fd, &cfg, &lim);
+        if (r == 0)
+                r = peer_policy(bus, p);
         if (r < 0) {
                 peer_free(p);
                 return r;

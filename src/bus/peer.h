@@ -28,6 +28,8 @@ typedef struct Peer {
         bool monitor;           /* BecomeMonitor done */
         bool epoll_out;         /* EPOLLOUT currently requested */
         bool dead;              /* disconnected, waiting to be freed */
+        bool doomed;            /* to be disconnected once the current message is done */
+        ListNode doomed_link;   /* in Bus.doomed */
         Connection conn;
         PeerCreds creds;
         PolicySnapshot *policy;

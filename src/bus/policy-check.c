@@ -128,6 +128,20 @@ int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eaves
         return 0;
 }
 
+/** policy_check_from_driver() - see policy-check.h. */
+int policy_check_from_driver(Bus *b, Peer *to, const Msg *m)
+{
+        static const char *const driver[] = { "org.freedesktop.DBus" };
+        PolicyMessage pm;
+
+        if (!to->policy)
+                return 0;
+        message_init(&pm, m, false);
+        pm.names = driver;
+        pm.n_names = 1;
+        return policy_check_receive(to->policy, &pm, NULL) != 0 ? POLICY_E_DENIED : 0;
+}
+
 /** policy_check_own_name() - see policy-check.h. */
 int policy_check_own_name(Bus *b, Peer *p, const char *name)
 {

@@ -19,5 +19,8 @@
  */
 int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, bool report);
 
+/** policy_check_from_driver() - may @to receive the driver's message @m? 0 or POLICY_E_DENIED. */
+int policy_check_from_driver(Bus *b, Peer *to, const Msg *m);
+
 /** policy_check_own_name() - may @p own @name? 0 or POLICY_E_DENIED. */
 int policy_check_own_name(Bus *b, Peer *p, const char *name);

@@ -43,6 +43,7 @@ static void usage(FILE *f)
               "  run SPEC [--detach] [--incoming URI]  start the VM described by SPEC\n"
               "  ps [--json]                            list running VMs and their processes\n"
               "  stop VM                                stop a VM; nothing is left behind\n"
+              "  migrate VM URI                         migrate with the helpers' state, checked\n"
               "  policy SPEC                            print the generated bus policy (XML)\n"
               "  check SPEC                             audit SPEC against the security guides\n"
               "  screenshot VM FILE.png                 save the VM's screen (display = dbus)\n"
@@ -218,6 +219,16 @@ static int cmd_stop(Args *a, int argc, char **argv, Log *log)
         return launcher_stop(argv[1], log);
 }
 
+static int cmd_migrate(Args *a, int argc, char **argv, Log *log)
+{
+        if (argc != 3) {
+                fputs("Usage: bulkhead migrate VM URI   (URI: exec:CMD, file:PATH, unix:PATH, tcp:HOST:PORT)\n",
+                      stderr);
+                return BULKHEAD_EXIT_USAGE;
+        }
+        return launcher_migrate(argv[1], argv[2], log);
+}
+
 static int cmd_help(Args *a, int argc, char **argv, Log *log)
 {
         usage(stdout);
@@ -243,6 +254,7 @@ static const struct {
         { "run", cmd_run, true },
         { "ps", cmd_ps, false },
         { "stop", cmd_stop, false },
+        { "migrate", cmd_migrate, false },
         { "policy", cmd_policy, false },
         { "check", cmd_check, false },
         { "screenshot", cmd_display_screenshot, false },

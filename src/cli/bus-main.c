@@ -350,12 +350,28 @@ static int run(const Log *log, const Args *a)
         return r;
 }
 
+/* Closed standard fds would be reused by our sockets and later clobbered. */
+static void ensure_std_fds(void)
+{
+        for (int fd = 0; fd < 3; fd++) {
+                if (fcntl(fd, F_GETFD) >= 0)
+                        continue;
+                int n = open("/dev/null", O_RDWR);
+
+                if (n >= 0 && n != fd) {
+                        dup2(n, fd);
+                        close(n);
+                }
+        }
+}
+
 int main(int argc, char **argv)
 {
         Log log = LOG_INIT("bulkhead-bus");
         Args a;
         int r;
 
+        ensure_std_fds();
         if (parse_args(argc, argv, &a) < 0) {
                 usage(stderr);
                 return 1;

@@ -174,8 +174,8 @@ int bh_helper_request_name(bh_helper *h, const char *name);
 /**
  * bh_vmstate_export() - export org.qemu.VMState1 for QEMU's dbus-vmstate.
  * @h: helper (at most one export per helper).
- * @id: the Id property: 1..255 bytes of valid UTF-8, unique among the VM's
- *      helpers (QEMU's id-list names it).
+ * @id: the Id property: 1..255 bytes of valid UTF-8 without ',', unique
+ *      among the VM's helpers (QEMU's comma-separated id-list names it).
  * @save_cb: produces the state (required).
  * @load_cb: replaces the state (required).
  * @userdata: passed to the callbacks.

@@ -89,9 +89,11 @@ static size_t utf8_sequence(const unsigned char *p, size_t n)
                         return 0;
                 c = (c << 6) | (p[i] & 0x3f);
         }
-        /* overlong forms, surrogates, beyond Unicode */
+        /* overlong forms, surrogates, beyond Unicode, and the noncharacters
+         * sd-bus refuses to put in a string (U+FDD0..U+FDEF, U+xxFFFE/F) */
         if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-            (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+            (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff || (c >= 0xfdd0 && c <= 0xfdef) ||
+            (c & 0xfffe) == 0xfffe)
                 return 0;
         return len;
 }
@@ -101,7 +103,8 @@ static size_t utf8_sequence(const unsigned char *p, size_t n)
  * @id: candidate.
  *
  * QEMU takes the Id from a D-Bus string (valid UTF-8, no NUL) and refuses an
- * empty one or one of 256 bytes or more.
+ * empty one or one of 256 bytes or more. A ',' is refused too: QEMU's
+ * id-list is split at commas, so such an Id could never be listed.
  *
  * Return: 0 or -EINVAL.
  */
@@ -112,7 +115,7 @@ int helper_check_id(const char *id)
         if (!id)
                 return -EINVAL;
         n = strlen(id);
-        if (n == 0 || n > BH_VMSTATE_ID_MAX)
+        if (n == 0 || n > BH_VMSTATE_ID_MAX || strchr(id, ','))
                 return -EINVAL;
         for (size_t i = 0; i < n;) {
                 size_t len = utf8_sequence((const unsigned char *)id + i, n - i);

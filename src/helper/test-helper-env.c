@@ -50,6 +50,10 @@ static void test_id(void)
         assert(helper_check_id("\xc0\x80") == -EINVAL);     /* overlong NUL */
         assert(helper_check_id("\xed\xa0\x80") == -EINVAL); /* surrogate */
         assert(helper_check_id("\xff") == -EINVAL);
+        assert(helper_check_id("a,b") == -EINVAL);
+        assert(helper_check_id("\xef\xbf\xbe") == -EINVAL);  /* U+FFFE: sd-bus refuses it */
+        assert(helper_check_id("\xef\xb7\x90") == -EINVAL);  /* U+FDD0 */
+        assert(helper_check_id("\xef\xbf\xbd") == 0);        /* U+FFFD is fine */          /* id-list is comma-separated */
         memset(id, 'x', sizeof(id));
         id[255] = 0;
         assert(helper_check_id(id) == 0);

@@ -240,6 +240,11 @@ static void rule_helpers(Checker *c)
                 const VmHelper *h = &s->helpers[i];
 
                 any_display |= h->display_client;
+                if (h->own_seccomp)
+                        finding(c, CHECK_WARNING, "helper-own-seccomp", h->line,
+                                "[helper %s]: seccomp = own: bulkhead's filter is off, the program must "
+                                "filter itself",
+                                h->name);
                 if (!h->memory_max)
                         finding(c, CHECK_WARNING, "helper-no-memory-limit", h->line,
                                 "[helper %s]: no memory-max: its resource use is unbounded", h->name);

@@ -8,8 +8,10 @@
  * log pipes and the QMP socket. Teardown is one function, reached from every
  * exit path after the runtime dir exists.
  *
- * Must never: signal a pid recorded in a state file without checking it is
- * still the same process (start time), or remove anything outside the VM's dir.
+ * `ps`, `stop` and `migrate` from another shell are in control.c.
+ *
+ * Must never: run a VM process as root, or leave anything behind on an exit
+ * path it controls.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +32,8 @@
 #include <dirent.h>
 
 #include "launcher/busclient.h"
-#include "launcher/launcher.h"
+#include "launcher/launcher-internal.h"
+#include "launcher/migrate.h"
 #include "launcher/plan.h"
 #include "launcher/pool.h"
 #include "launcher/proc.h"
@@ -59,158 +62,6 @@ typedef struct Launcher {
         int qemu_status;
 } Launcher;
 
-static long long now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
-/** launcher_user_name() - see launcher.h. */
-int launcher_user_name(uid_t uid, char **ret)
-{
-        struct passwd pw, *res = NULL;
-        char buf[4096];
-        char *s;
-
-        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
-                return POLICYGEN_E_NO_USER;
-        s = strdup(res->pw_name);
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
-}
-
-static int vm_dir(const char *vm, char **ret_base, char **ret_dir)
-{
-        _cleanup_free_ char *base = NULL;
-        int r = runtime_base(&base);
-
-        if (r < 0)
-                return r;
-        if (asprintf(ret_dir, "%s/%s", base, vm) < 0)
-                return -ENOMEM;
-        if (ret_base)
-                *ret_base = TAKE_PTR(base);
-        return 0;
-}
-
-/** launcher_vm_bus_address() - see launcher.h. Returns 0, -ENOENT or -errno. */
-int launcher_vm_bus_address(const char *vm, char **ret)
-{
-        _cleanup_free_ char *dir = NULL;
-        _cleanup_free_ RuntimeState *st = calloc(1, sizeof(*st));
-        int r;
-
-        if (!st)
-                return -ENOMEM;
-        r = vm_dir(vm, NULL, &dir);
-        if (r < 0)
-                return r;
-        r = runtime_state_read(dir, st);
-        if (r < 0)
-                return r;
-        *ret = strdup(st->bus_address);
-        return *ret ? 0 : -ENOMEM;
-}
-
-/* ---- stale VMs: what a SIGKILLed supervisor left behind ---- */
-
-static bool pid_is(pid_t pid, uid_t uid, unsigned long long starttime)
-{
-        char path[64], line[256];
-        bool match = false;
-        FILE *f;
-
-        if (pid <= 1)
-                return false;
-        /* /proc/PID is owned by root for a process that changed uid: read its Uid line */
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        f = fopen(path, "re");
-        if (!f)
-                return false;
-        while (fgets(line, sizeof(line), f)) {
-                unsigned ruid;
-
-                if (sscanf(line, "Uid: %u", &ruid) == 1) {
-                        match = ruid == uid;
-                        break;
-                }
-        }
-        fclose(f);
-        return match && (starttime == 0 || proc_starttime(pid) == starttime);
-}
-
-static void cgroup_remove(const char *path)
-{
-        char kill_path[320];
-        int fd;
-
-        if (!path[0])
-                return;
-        snprintf(kill_path, sizeof(kill_path), "%s/cgroup.kill", path);
-        fd = open(kill_path, O_WRONLY | O_CLOEXEC);
-        if (fd >= 0) {
-                (void)!write(fd, "1", 1);
-                close(fd);
-        }
-        /* killed tasks leave the cgroup a moment after the signal */
-        for (int i = 0; i < 250 && rmdir(path) < 0 && errno == EBUSY; i++)
-                sleep_ms(20);
-}
-
-/* kill what the state file names (if still the same processes), remove cgroups and the dir */
-static void cleanup_stale(const char *dir, Log *log)
-{
-        _cleanup_free_ RuntimeState *st = calloc(1, sizeof(*st));
-
-        if (st && runtime_state_read(dir, st) == 0) {
-                for (size_t i = 0; i < st->n_procs; i++) {
-                        RuntimeProc *p = &st->procs[i];
-
-                        if (p->pid > 0 && pid_is(p->pid, p->uid, p->starttime) && p->uid != 0) {
-                                log_info(log, "%s: killing leftover %s (pid %d)", st->vm, p->name, (int)p->pid);
-                                kill(p->pid, SIGKILL);
-                        }
-                }
-                for (size_t i = 0; i < st->n_procs; i++)
-                        for (int k = 0; k < 100 && st->procs[i].pid > 0 &&
-                                        pid_is(st->procs[i].pid, st->procs[i].uid, st->procs[i].starttime);
-                             k++)
-                                sleep_ms(20);
-                for (size_t i = 0; i < st->n_procs; i++)
-                        cgroup_remove(st->procs[i].cgroup);
-        }
-        (void)runtime_remove_tree(dir);
-}
-
-/* returns an fd holding the VM's lock, or -EBUSY when a live supervisor holds it */
-static int take_lock(const char *dir)
-{
-        char path[4200];
-        int fd;
-
-        snprintf(path, sizeof(path), "%s/lock", dir);
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                close(fd);
-                return errno == EWOULDBLOCK ? -EBUSY : -errno;
-        }
-        return fd;
-}
-
 /* ---- state ---- */
 
 static void write_state(Launcher *l, const char *state)
@@ -225,6 +76,10 @@ static void write_state(Launcher *l, const char *state)
         st->supervisor_pid = getpid();
         st->block_first = l->lease ? l->lease->first : 0;
         st->block_count = l->lease ? l->lease->count : 0;
+        for (size_t i = 0, n = 0; i < l->spec->n_helpers; i++)
+                if (l->spec->helpers[i].vmstate_id)
+                        n += (size_t)snprintf(st->vmstate_ids + n, n < sizeof(st->vmstate_ids) ? sizeof(st->vmstate_ids) - n : 0,
+                                              "%s%s", n ? "," : "", l->spec->helpers[i].vmstate_id);
         for (size_t i = 0; i < l->n_procs && i < RUNTIME_MAX_PROCS; i++) {
                 const Proc *p = &l->procs[i];
                 RuntimeProc *rp = &st->procs[st->n_procs++];
@@ -259,7 +114,7 @@ static int make_dirs(Launcher *l)
         l->dir_created = true;
         if (shared && (chown(l->dir, l->plan.manager_uid, l->plan.vm_gid) < 0 || chmod(l->dir, vm_mode) < 0))
                 return log_err(l->log, "%s: %m", l->dir), -errno;
-        r = take_lock(l->dir);
+        r = launcher_take_lock(l->dir);
         if (r < 0)
                 return log_err(l->log, "%s: cannot lock: %s", l->dir, strerror(-r)), r;
         l->lock_fd = r;
@@ -267,6 +122,15 @@ static int make_dirs(Launcher *l)
                 return log_err(l->log, "%s: %m", l->bus_dir), -errno;
         if (shared && chown(l->bus_dir, l->plan.bus_uid, l->plan.vm_gid) < 0)
                 return log_err(l->log, "%s: %m", l->bus_dir), -errno;
+        /* each helper's own directory: its sockets and state, the VM's group may enter */
+        for (size_t i = 0; i < l->spec->n_helpers; i++) {
+                char hd[4400];
+
+                snprintf(hd, sizeof(hd), "%s/h-%s", l->dir, l->spec->helpers[i].name);
+                if (mkdir(hd, shared ? 0750 : 0700) < 0 ||
+                    (shared && chown(hd, l->plan.helper_uids[i], l->plan.vm_gid) < 0))
+                        return log_err(l->log, "%s: %m", hd), -errno;
+        }
         return 0;
 }
 
@@ -424,6 +288,12 @@ static int start_proc(Launcher *l, Proc *p, const char *path, char **argv, char 
         s.ro_paths = (const char *const *)ro;
         s.rw_paths = (const char *const *)rw;
 
+        /*
+         * QEMU's -display dbus authenticates each display client's peer-to-peer
+         * connection with its SO_PEERCRED, whose pid is 0 from inside a pid
+         * namespace: GDBus then refuses the client. QEMU keeps the host's pids.
+         */
+        s.host_pids = p->role == PROC_QEMU && l->spec->display == DISPLAY_DBUS;
         proc_groups(l, p, groups, &s.n_groups);
         p->cgroup = sandbox_cgroup_free(p->cgroup);
         r = proc_start(p, &s, &err);
@@ -441,7 +311,7 @@ static void reap_one(Launcher *l, pid_t pid, int status);
 /* wait until the child @p is gone or @ms passed; true if gone */
 static bool wait_gone(Launcher *l, Proc *p, long ms)
 {
-        long long deadline = now_ms() + ms;
+        long long deadline = launcher_now_ms() + ms;
 
         while (p->pid > 0) {
                 int status;
@@ -455,9 +325,9 @@ static bool wait_gone(Launcher *l, Proc *p, long ms)
                         p->pid = 0;
                         return true;
                 }
-                if (now_ms() >= deadline)
+                if (launcher_now_ms() >= deadline)
                         return false;
-                sleep_ms(10);
+                launcher_sleep_ms(10);
         }
         return true;
 }
@@ -498,12 +368,12 @@ static int start_bus(Launcher *l)
                 return r;
         }
         /* ready when it prints its address */
-        deadline = now_ms() + START_TIMEOUT_MS;
+        deadline = launcher_now_ms() + START_TIMEOUT_MS;
         while (got < sizeof(buf) - 1 && !memchr(buf, '\n', got)) {
                 struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
                 ssize_t n;
 
-                if (now_ms() >= deadline || poll(&pfd, 1, 100) < 0)
+                if (launcher_now_ms() >= deadline || poll(&pfd, 1, 100) < 0)
                         break;
                 proc_drain_log(p, l->out_fd);
                 if (!pfd.revents)
@@ -550,11 +420,16 @@ static int start_helper(Launcher *l, size_t i)
         r = helper_argv(l, h, &argv, &path);
         if (r < 0)
                 return r;
+        char hd[4400];
+
+        snprintf(hd, sizeof(hd), "%s/h-%s", l->dir, h->name);
         env = calloc(1, sizeof(char *));
         if (!env || base_env(l, &env) < 0 || push_env(&env, "BULKHEAD_HELPER", h->name) < 0 ||
+            push_env(&env, "BULKHEAD_HELPER_DIR", hd) < 0 ||
             (h->vmstate_id && push_env(&env, "BULKHEAD_VMSTATE_ID", h->vmstate_id) < 0))
                 return -ENOMEM;
-        return start_proc(l, p, path, argv, env, NULL, 0, SANDBOX_SECCOMP_HELPER, h->provides == PROVIDES_NET,
+        return start_proc(l, p, path, argv, env, NULL, 0, h->own_seccomp ? SANDBOX_SECCOMP_NONE : SANDBOX_SECCOMP_HELPER,
+                          h->provides == PROVIDES_NET,
                           h->memory_max, h->tasks_max);
 }
 
@@ -562,7 +437,7 @@ static int wait_helper_ready(Launcher *l, size_t i, BusClient *bc, unsigned vmst
 {
         const VmHelper *h = &l->spec->helpers[i];
         Proc *p = &l->procs[2 + i];
-        long long deadline = now_ms() + START_TIMEOUT_MS;
+        long long deadline = launcher_now_ms() + START_TIMEOUT_MS;
 
         for (;;) {
                 bool ready = true;
@@ -574,25 +449,42 @@ static int wait_helper_ready(Launcher *l, size_t i, BusClient *bc, unsigned vmst
                 if (ready && h->provides != PROVIDES_NONE) {
                         char sock[4400];
 
-                        snprintf(sock, sizeof(sock), "%s/%s", l->dir, h->socket);
+                        snprintf(sock, sizeof(sock), "%s/h-%s/%s", l->dir, h->name, h->socket);
                         ready = access(sock, F_OK) == 0;
+                        /* QEMU (the VM's group) must be able to connect, nobody else */
+                        if (ready && l->plan.privileged &&
+                            (chown(sock, (uid_t)-1, l->plan.vm_gid) < 0 || chmod(sock, 0660) < 0))
+                                log_warning(l->log, "%s: %m", sock);
                 }
                 proc_drain_log(p, l->out_fd);
                 if (ready)
                         return 0;
-                if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-                        p->pid = 0;
-                        log_err(l->log, "helper %s exited before it was ready", h->name);
+                int status;
+
+                if (l->procs[0].pid > 0 && waitpid(l->procs[0].pid, &status, WNOHANG) == l->procs[0].pid) {
+                        l->procs[0].pid = 0;
+                        proc_drain_log(&l->procs[0], l->out_fd);
+                        log_err(l->log, "the bus died while helper %s was starting", h->name);
                         return -ECHILD;
                 }
-                if (now_ms() >= deadline) {
+                if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+                        p->pid = 0;
+                        proc_drain_log(p, l->out_fd);
+                        log_err(l->log, "helper %s %s %d before it was ready", h->name,
+                                WIFSIGNALED(status) ? "was killed by signal" : "exited with status",
+                                WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+                        return -ECHILD;
+                }
+                if (launcher_now_ms() >= deadline) {
                         log_err(l->log, "helper %s: not ready within %d ms (its names are not on the bus)",
                                 h->name, START_TIMEOUT_MS);
                         return -ETIMEDOUT;
                 }
-                sleep_ms(20);
+                launcher_sleep_ms(20);
         }
 }
+
+static int incoming(Launcher *l);
 
 static int start_qemu(Launcher *l)
 {
@@ -602,7 +494,8 @@ static int start_qemu(Launcher *l)
         long long deadline;
         int r;
 
-        r = qemuargs_build(l->spec, l->dir, l->bus_address, 3, l->opts->incoming, &argv);
+        /* spawn=deny: QEMU cannot open an exec: stream; it waits (defer) and bulkhead opens it */
+        r = qemuargs_build(l->spec, l->dir, l->bus_address, 3, l->opts->incoming ? "defer" : NULL, &argv);
         if (r < 0)
                 return r;
         r = proc_resolve_exec(argv[0], &path);
@@ -615,7 +508,7 @@ static int start_qemu(Launcher *l)
         if (r < 0)
                 return r;
         /* ready when QMP answers */
-        deadline = now_ms() + START_TIMEOUT_MS;
+        deadline = launcher_now_ms() + START_TIMEOUT_MS;
         for (;;) {
                 r = qmp_connect(l->qmp_path, 500, &l->qmp);
                 proc_drain_log(p, l->out_fd);
@@ -626,19 +519,12 @@ static int start_qemu(Launcher *l)
                         log_err(l->log, "qemu exited during start-up");
                         return -ECHILD;
                 }
-                if (now_ms() >= deadline) {
+                if (launcher_now_ms() >= deadline) {
                         log_err(l->log, "qemu: QMP did not answer within %d ms", START_TIMEOUT_MS);
                         return -ETIMEDOUT;
                 }
-                sleep_ms(20);
+                launcher_sleep_ms(20);
         }
-}
-
-static void on_qmp_event(void *userdata, const char *event, const char *msg)
-{
-        Launcher *l = userdata;
-
-        log_info(l->log, "%s: QEMU event %s", l->spec->name, event);
 }
 
 /* ---- stopping ---- */
@@ -658,8 +544,12 @@ static void teardown(Launcher *l)
 {
         Proc *qemu = &l->procs[1];
 
+        if (qemu->pid > 0 && !l->qmp)
+                (void)qmp_connect(l->qmp_path, 2000, &l->qmp);
         if (qemu->pid > 0 && l->qmp && qmp_quit(l->qmp, 2000) == 0)
                 wait_gone(l, qemu, STOP_TIMEOUT_MS);
+        else if (qemu->pid > 0)
+                kill(qemu->pid, SIGTERM); /* QEMU quits cleanly on SIGTERM too */
         kill_proc(l, qemu);
         l->qmp = qmp_free(l->qmp);
         for (size_t i = l->n_procs; i > 2; i--)
@@ -718,7 +608,7 @@ static void reap_one(Launcher *l, pid_t pid, int status)
                         return;
                 }
                 delay = BACKOFF_FIRST_MS << MIN(p->restarts, 5u);
-                p->restart_at = now_ms() + MIN(delay, (long)BACKOFF_MAX_MS);
+                p->restart_at = launcher_now_ms() + MIN(delay, (long)BACKOFF_MAX_MS);
         } else if (p->role == PROC_BUS && !p->gave_up) {
                 if (p->restarts >= 5) {
                         log_err(l->log, "%s: the bus failed %u times: not restarting it", l->spec->name,
@@ -726,35 +616,39 @@ static void reap_one(Launcher *l, pid_t pid, int status)
                         p->gave_up = true;
                         return;
                 }
-                p->restart_at = now_ms(); /* at once, at the same address */
+                p->restart_at = launcher_now_ms(); /* at once, at the same address */
         }
 }
 
 static void restart_due(Launcher *l)
 {
-        long long now = now_ms();
+        long long now = launcher_now_ms();
+        bool any = false;
 
         for (size_t i = 0; i < l->n_procs; i++) {
                 Proc *p = &l->procs[i];
+                unsigned max;
                 int r;
 
                 if (!p->restart_at || p->restart_at > now)
                         continue;
+                any = true;
                 p->restart_at = 0;
                 p->restarts++;
                 if (p->log_fd >= 0) {
-                        while (proc_drain_log(p, l->out_fd) == 0 && p->log_fd >= 0)
-                                break;
+                        proc_drain_log(p, l->out_fd); /* what the dead one said last */
                         p->log_fd = safe_close(p->log_fd);
                 }
                 log_info(l->log, "%s: restarting %s (restart %u)", l->spec->name, p->name, p->restarts);
                 r = p->role == PROC_BUS ? start_bus(l) : start_helper(l, (size_t)p->helper_index);
-                if (r < 0 && p->role == PROC_HELPER)
-                        reap_one(l, -1, 0); /* nothing to reap; schedule below */
-                if (r < 0 && p->role == PROC_HELPER && p->restarts < l->spec->helpers[p->helper_index].restart_max)
-                        p->restart_at = now_ms() + BACKOFF_MAX_MS;
+                max = p->role == PROC_BUS ? 5 : l->spec->helpers[p->helper_index].restart_max;
+                if (r < 0 && p->restarts < max)
+                        p->restart_at = launcher_now_ms() + BACKOFF_MAX_MS;
+                else if (r < 0)
+                        p->gave_up = true;
         }
-        write_state(l, "running");
+        if (any)
+                write_state(l, "running");
 }
 
 static long long next_deadline(Launcher *l)
@@ -775,7 +669,7 @@ static void supervise(Launcher *l)
                 Proc *owners[3 + VMSPEC_MAX_HELPERS + 2];
                 size_t n = 0;
                 long long d = next_deadline(l);
-                int timeout = d ? (int)MAX(0LL, d - now_ms()) : -1;
+                int timeout = d ? (int)MAX(0LL, d - launcher_now_ms()) : -1;
 
                 pfds[n++] = (struct pollfd){ .fd = l->sig_fd, .events = POLLIN };
                 pfds[n++] = (struct pollfd){ .fd = l->qmp ? qmp_fd(l->qmp) : -1, .events = POLLIN };
@@ -821,7 +715,7 @@ static void supervise(Launcher *l)
 
 static int launcher_paths(Launcher *l)
 {
-        if (vm_dir(l->spec->name, &l->base, &l->dir) < 0)
+        if (launcher_vm_dir(l->spec->name, &l->base, &l->dir) < 0)
                 return log_err(l->log, "no runtime directory: set BULKHEAD_RUNTIME_DIR or XDG_RUNTIME_DIR"), -ENOENT;
         if (asprintf(&l->bus_dir, "%s/bus", l->dir) < 0 || asprintf(&l->bus_socket, "%s/socket", l->bus_dir) < 0 ||
             asprintf(&l->bus_address, "unix:path=%s", l->bus_socket) < 0 ||
@@ -892,13 +786,13 @@ static int start_all(Launcher *l)
                 return r;
         /* a VM of that name killed hard: clean up after it first */
         if (access(l->dir, F_OK) == 0) {
-                int fd = take_lock(l->dir);
+                int fd = launcher_take_lock(l->dir);
 
                 if (fd == -EBUSY)
                         return log_err(l->log, "VM %s is already running (%s)", l->spec->name, l->dir), -EEXIST;
                 safe_close(fd);
                 log_notice(l->log, "%s: cleaning up after a previous run that did not stop cleanly", l->spec->name);
-                cleanup_stale(l->dir, l->log);
+                launcher_cleanup_stale(l->dir, l->log);
         }
         r = plan(l);
         if (r < 0)
@@ -930,9 +824,49 @@ static int start_all(Launcher *l)
         r = start_qemu(l);
         if (r < 0)
                 return r;
-        qmp_set_event_handler(l->qmp, on_qmp_event, l);
+        /* QEMU's monitor takes one client at a time: leave it to the user; stop reconnects */
+        l->qmp = qmp_free(l->qmp);
+        if (l->opts->incoming) {
+                r = incoming(l);
+                if (r != 0)
+                        return r < 0 ? r : -EIO;
+        }
         write_state(l, "running");
         return 0;
+}
+
+static int vmstate_ids(const VmSpec *s, char ***ret)
+{
+        char **v = calloc(1, sizeof(char *));
+
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_helpers; i++)
+                if (s->helpers[i].vmstate_id && strv_push(&v, s->helpers[i].vmstate_id) < 0) {
+                        strv_free(v);
+                        return -ENOMEM;
+                }
+        *ret = v;
+        return 0;
+}
+
+/* --incoming: load the stream bulkhead opens into the deferred QEMU, checking every helper's Load */
+static int incoming(Launcher *l)
+{
+        _cleanup_(strvp_free) char **ids = NULL;
+        _cleanup_free_ char *err = NULL;
+        MigrateOptions o = { .uri = l->opts->incoming, .bus_address = l->bus_address };
+        int r;
+
+        r = vmstate_ids(l->spec, &ids);
+        if (r < 0)
+                return r;
+        o.vmstate_ids = ids;
+        r = migrate_incoming_path(l->qmp_path, &o, l->log, &err);
+        if (r != 0)
+                log_err(l->log, "%s: incoming migration from %s failed: %s", l->spec->name, o.uri,
+                        err ? err : strerror(r < 0 ? -r : EIO));
+        return r;
 }
 
 static int block_signals(Launcher *l)
@@ -1064,151 +998,3 @@ int launcher_run(const LaunchOptions *o, Log *log)
         return exit_code;
 }
 
-/* ---- ps and stop ---- */
-
-static void json_string(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (; *s; s++) {
-                if (*s == '"' || *s == '\\')
-                        fprintf(f, "\\%c", *s);
-                else if ((unsigned char)*s < 0x20)
-                        fprintf(f, "\\u%04x", (unsigned char)*s);
-                else
-                        fputc(*s, f);
-        }
-        fputc('"', f);
-}
-
-static bool vm_alive(const char *dir)
-{
-        int fd = take_lock(dir);
-
-        if (fd == -EBUSY)
-                return true;
-        safe_close(fd);
-        return false;
-}
-
-static void ps_json_vm(const RuntimeState *st, const char *dir, bool first)
-{
-        char qmp[4500];
-
-        snprintf(qmp, sizeof(qmp), "%s/qmp.sock", dir);
-        fputs(first ? "\n  {" : ",\n  {", stdout);
-        fputs("\"vm\": ", stdout);
-        json_string(stdout, st->vm);
-        fputs(", \"state\": ", stdout);
-        json_string(stdout, st->state);
-        fputs(", \"runtime_dir\": ", stdout);
-        json_string(stdout, dir);
-        fputs(", \"bus_address\": ", stdout);
-        json_string(stdout, st->bus_address);
-        fputs(", \"qmp\": ", stdout);
-        json_string(stdout, qmp);
-        fputs(", \"processes\": [", stdout);
-        for (size_t j = 0; j < st->n_procs; j++) {
-                const RuntimeProc *p = &st->procs[j];
-
-                fputs(j ? ", {\"role\": " : "{\"role\": ", stdout);
-                json_string(stdout, p->role);
-                fputs(", \"name\": ", stdout);
-                json_string(stdout, p->name);
-                printf(", \"pid\": %d, \"uid\": %u, \"gid\": %u, \"restarts\": %u}", (int)p->pid, (unsigned)p->uid,
-                       (unsigned)p->gid, p->restarts);
-        }
-        fputs("]}", stdout);
-}
-
-static void ps_text_vm(const RuntimeState *st)
-{
-        for (size_t j = 0; j < st->n_procs; j++) {
-                const RuntimeProc *p = &st->procs[j];
-
-                printf("%-16s %-9s %-7s %-16s %8d %8u %8u %u\n", st->vm, st->state, p->role, p->name, (int)p->pid,
-                       (unsigned)p->uid, (unsigned)p->gid, p->restarts);
-        }
-}
-
-/** launcher_ps() - `bulkhead ps [--json]`. Returns a BULKHEAD_EXIT_* code. */
-int launcher_ps(bool json, Log *log)
-{
-        _cleanup_free_ char *base = NULL;
-        _cleanup_free_ RuntimeState *st = calloc(1, sizeof(*st));
-        struct dirent **names = NULL;
-        int n, count = 0;
-
-        if (!st)
-                return BULKHEAD_EXIT_FAILURE;
-        if (runtime_base(&base) < 0) {
-                log_err(log, "no runtime directory: set BULKHEAD_RUNTIME_DIR or XDG_RUNTIME_DIR");
-                return BULKHEAD_EXIT_FAILURE;
-        }
-        n = scandir(base, &names, NULL, alphasort);
-        if (json)
-                fputs("[", stdout);
-        else
-                printf("%-16s %-9s %-7s %-16s %8s %8s %8s %s\n", "VM", "STATE", "ROLE", "NAME", "PID", "UID", "GID",
-                       "RESTARTS");
-        for (int i = 0; i < n; i++) {
-                char dir[4300];
-
-                snprintf(dir, sizeof(dir), "%s/%s", base, names[i]->d_name);
-                if (names[i]->d_name[0] == '.' || runtime_state_read(dir, st) < 0)
-                        continue;
-                if (!vm_alive(dir))
-                        snprintf(st->state, sizeof(st->state), "stale");
-                if (json)
-                        ps_json_vm(st, dir, count == 0);
-                else
-                        ps_text_vm(st);
-                count++;
-        }
-        if (json)
-                fputs(count ? "\n]\n" : "]\n", stdout);
-        for (int i = 0; i < n; i++)
-                free(names[i]);
-        free(names);
-        return fflush(stdout) == 0 ? BULKHEAD_EXIT_OK : BULKHEAD_EXIT_FAILURE;
-}
-
-/** launcher_stop() - `bulkhead stop VM`: ask the supervisor, or clean up after a dead one. */
-int launcher_stop(const char *vm, Log *log)
-{
-        _cleanup_free_ char *dir = NULL;
-        _cleanup_free_ RuntimeState *st = calloc(1, sizeof(*st));
-        long long deadline;
-        int fd;
-
-        if (!st)
-                return BULKHEAD_EXIT_FAILURE;
-        if (strchr(vm, '/') || !strcmp(vm, ".") || !strcmp(vm, "..") || vm_dir(vm, NULL, &dir) < 0) {
-                log_err(log, "%s: not a VM name", vm);
-                return BULKHEAD_EXIT_USAGE;
-        }
-        if (access(dir, F_OK) < 0) {
-                log_err(log, "no VM named %s (%s)", vm, dir);
-                return BULKHEAD_EXIT_NO_VM;
-        }
-        fd = take_lock(dir);
-        if (fd != -EBUSY) {
-                safe_close(fd);
-                log_notice(log, "%s: its supervisor is gone: cleaning up what it left", vm);
-                cleanup_stale(dir, log);
-                return access(dir, F_OK) == 0 ? BULKHEAD_EXIT_FAILURE : BULKHEAD_EXIT_OK;
-        }
-        if (runtime_state_read(dir, st) < 0 || st->supervisor_pid <= 1 || kill(st->supervisor_pid, SIGTERM) < 0) {
-                log_err(log, "%s: cannot reach its supervisor", vm);
-                return BULKHEAD_EXIT_FAILURE;
-        }
-        /* the supervisor quits QEMU over QMP, stops helpers and bus, removes the dir */
-        deadline = now_ms() + 4 * STOP_TIMEOUT_MS;
-        while (access(dir, F_OK) == 0) {
-                if (now_ms() >= deadline) {
-                        log_err(log, "%s: the supervisor (pid %d) did not stop in time", vm, (int)st->supervisor_pid);
-                        return BULKHEAD_EXIT_FAILURE;
-                }
-                sleep_ms(20);
-        }
-        return BULKHEAD_EXIT_OK;
-}

@@ -42,3 +42,4 @@ int launcher_vm_bus_address(const char *vm, char **ret);
 int launcher_run(const LaunchOptions *o, Log *log);
 int launcher_ps(bool json, Log *log);
 int launcher_stop(const char *vm, Log *log);
+int launcher_migrate(const char *vm, const char *uri, Log *log);

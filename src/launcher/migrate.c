@@ -31,13 +31,13 @@
 #define MIGRATE_POLL_MS    100
 #define MIGRATE_DEFAULT_MS (10 * 60 * 1000)
 
-/* One helper in QEMU's id-list and what it said about its last Save. */
+/* One helper in QEMU's id-list and what it said about its last Save (or Load). */
 typedef struct HelperRecord {
         char id[256];
         char owner[256];     /* unique name in the org.qemu.VMState1 queue */
-        uint32_t save_count;
-        char status[32];
-        char error[512];
+        uint32_t count;      /* SaveCount (LoadCount) */
+        char status[32];     /* LastSaveStatus (LastLoadStatus) */
+        char error[512];     /* LastSaveError (LastLoadError) */
 } HelperRecord;
 
 typedef struct Target {
@@ -125,9 +125,13 @@ static int read_id(sd_bus *bus, const char *owner, char *buf, size_t size)
         return 0;
 }
 
-/* SaveCount, LastSaveStatus, LastSaveError of org.bulkhead.Helper1 on rec->owner. */
-static int read_record(sd_bus *bus, HelperRecord *rec, sd_bus_error *error)
+/*
+ * SaveCount, LastSaveStatus, LastSaveError (with @load: LoadCount,
+ * LastLoadStatus, LastLoadError) of org.bulkhead.Helper1 on rec->owner.
+ */
+static int read_record(sd_bus *bus, HelperRecord *rec, bool load, sd_bus_error *error)
 {
+        const char *what = load ? "Load" : "Save";
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         unsigned seen = 0;
         const char *key, *s;
@@ -143,10 +147,11 @@ static int read_record(sd_bus *bus, HelperRecord *rec, sd_bus_error *error)
                 r = sd_bus_message_read(reply, "s", &key);
                 if (r < 0)
                         break;
-                if (!strcmp(key, "SaveCount")) {
-                        r = sd_bus_message_read(reply, "v", "u", &rec->save_count);
+                if (!strncmp(key, what, 4) && !strcmp(key + 4, "Count")) {
+                        r = sd_bus_message_read(reply, "v", "u", &rec->count);
                         seen |= 1;
-                } else if (!strcmp(key, "LastSaveStatus") || !strcmp(key, "LastSaveError")) {
+                } else if (!strncmp(key, "Last", 4) && !strncmp(key + 4, what, 4) &&
+                           (!strcmp(key + 8, "Status") || !strcmp(key + 8, "Error"))) {
                         bool is_status = key[8] == 'S';
 
                         r = sd_bus_message_read(reply, "v", "s", &s);
@@ -196,7 +201,8 @@ static void strv_freep_local(char ***v)
  * (array of as many entries as @ids). Positive MIGRATE_E_HELPER with a
  * reason when an Id has no owner, several, or cannot be checked.
  */
-static int helpers_snapshot(sd_bus *bus, char *const *ids, HelperRecord *recs, char **ret_error)
+static int helpers_snapshot(sd_bus *bus, char *const *ids, HelperRecord *recs, bool load,
+                            char **ret_error)
 {
         _cleanup_(strv_freep_local) char **owners = NULL;
         size_t n_ids = 0;
@@ -233,7 +239,7 @@ static int helpers_snapshot(sd_bus *bus, char *const *ids, HelperRecord *recs, c
         for (size_t i = 0; i < n_ids; i++) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
-                r = read_record(bus, &recs[i], &error);
+                r = read_record(bus, &recs[i], load, &error);
                 if (r < 0)
                         return fail(ret_error, MIGRATE_E_HELPER,
                                     "helper with VMState Id '%s' (%s) cannot be checked: %s",
@@ -243,10 +249,11 @@ static int helpers_snapshot(sd_bus *bus, char *const *ids, HelperRecord *recs, c
         return 0;
 }
 
-/* After the migration: each helper saved exactly once more, successfully. */
-static int helpers_verify(sd_bus *bus, const HelperRecord *before, size_t n, Log *log,
+/* After the migration: each helper saved (loaded) exactly once more, successfully. */
+static int helpers_verify(sd_bus *bus, const HelperRecord *before, size_t n, bool load, Log *log,
                           char **ret_error)
 {
+        const char *what = load ? "Load" : "Save";
         int result = 0;
 
         for (size_t i = 0; i < n; i++) {
@@ -254,28 +261,30 @@ static int helpers_verify(sd_bus *bus, const HelperRecord *before, size_t n, Log
                 HelperRecord now = before[i];
                 int r;
 
-                r = read_record(bus, &now, &error);
+                r = read_record(bus, &now, load, &error);
                 if (r < 0)
                         result = fail(ret_error, MIGRATE_E_HELPER,
-                                      "helper with VMState Id '%s' did not answer after Save: %s",
-                                      now.id, error.message ?: strerror(-r));
-                else if (now.save_count != before[i].save_count + 1)
+                                      "helper with VMState Id '%s' did not answer after %s: %s",
+                                      now.id, what, error.message ?: strerror(-r));
+                else if (now.count != before[i].count + 1)
                         result = fail(ret_error, MIGRATE_E_HELPER,
-                                      "helper with VMState Id '%s' was asked to Save %u times, not once",
-                                      now.id, now.save_count - before[i].save_count);
+                                      "helper with VMState Id '%s' was asked to %s %u times, not once",
+                                      now.id, what, now.count - before[i].count);
                 else if (strcmp(now.status, "ok"))
                         result = fail(ret_error, MIGRATE_E_HELPER,
-                                      "helper with VMState Id '%s': Save %s: %s", now.id,
+                                      "helper with VMState Id '%s': %s %s: %s", now.id, what,
                                       now.status, now.error);
                 else
-                        log_info(log, "migrate: helper '%s' saved its state", now.id);
+                        log_info(log, "migrate: helper '%s' %s its state", now.id,
+                                 load ? "loaded" : "saved");
         }
         return result;
 }
 
 /* ---- the target --------------------------------------------------------- */
 
-static int target_exec(const char *cmd, Target *t)
+/* Run `sh -c CMD` with the stream on its stdin (or, @incoming, its stdout). */
+static int target_exec(const char *cmd, bool incoming, Target *t)
 {
         int p[2];
         pid_t pid;
@@ -294,13 +303,13 @@ static int target_exec(const char *cmd, Target *t)
                 /* async-signal-safe calls only from here on */
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
-                if (dup2(p[0], STDIN_FILENO) < 0)
+                if (dup2(incoming ? p[1] : p[0], incoming ? STDOUT_FILENO : STDIN_FILENO) < 0)
                         _exit(127);
                 execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
                 _exit(127);
         }
-        safe_close(p[0]);
-        t->fd = p[1];
+        safe_close(incoming ? p[1] : p[0]);
+        t->fd = incoming ? p[0] : p[1];
         t->pid = pid;
         return 0;
 }
@@ -347,15 +356,17 @@ static int target_tcp(const char *hostport, Target *t)
         return r;
 }
 
-static int target_open(const char *uri, Target *t, char **ret_error)
+static int target_open(const char *uri, bool incoming, Target *t, char **ret_error)
 {
         int r;
 
         *t = (Target){ .fd = -1 };
         if (!strncmp(uri, "exec:", 5) && uri[5]) {
-                r = target_exec(uri + 5, t);
+                r = target_exec(uri + 5, incoming, t);
         } else if (!strncmp(uri, "file:", 5) && uri[5]) {
-                t->fd = open(uri + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+                t->fd = incoming ? open(uri + 5, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                                 : open(uri + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                                        0600);
                 r = t->fd < 0 ? -errno : 0;
         } else if (!strncmp(uri, "unix:", 5) && uri[5]) {
                 struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -423,10 +434,14 @@ static void target_close(Target *t)
  */
 static int qmp_send_fd(Qmp *q, int fd, char **ret_error)
 {
-        char cbuf[CMSG_SPACE(sizeof(int))] = {};
+        union {
+                struct cmsghdr align; /* CMSG_FIRSTHDR() must be aligned */
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
         struct iovec iov = { .iov_base = (char[]){ ' ' }, .iov_len = 1 };
         struct msghdr msg = {
-                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+                .msg_iov = &iov, .msg_iovlen = 1,
+                .msg_control = control.buf, .msg_controllen = sizeof(control.buf),
         };
         struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
         _cleanup_free_ char *reply = NULL;
@@ -478,17 +493,20 @@ static int qemu_wait_migration(Qmp *q, long long deadline, Log *log, char **ret_
                 int r;
 
                 r = qmp_execute(q, "query-migrate", NULL, MIGRATE_QMP_MS, &reply);
+                if (r == -ECONNRESET || r == -EPIPE)
+                        return fail(ret_error, MIGRATE_E_QEMU,
+                                    "QEMU went away during the migration (see its log)");
                 if (r != 0)
                         return fail(ret_error, r < 0 ? r : MIGRATE_E_QEMU,
                                     "query-migrate failed: %s", reply ?: strerror(r < 0 ? -r : EPROTO));
                 ret = qmp_top_value(reply, "return");
                 json_string(ret ? qmp_top_value(ret, "status") : NULL, status, sizeof(status));
                 ram = ret ? qmp_top_value(ret, "ram") : NULL;
-                if (strcmp(status, last) || now_ms() - last_log >= 1000) {
+                if (status[0] && (strcmp(status, last) || now_ms() - last_log >= 1000)) {
                         unsigned long long done = json_number(ram ? qmp_top_value(ram, "transferred") : NULL);
                         unsigned long long total = json_number(ram ? qmp_top_value(ram, "total") : NULL);
 
-                        log_info(log, "migrate: %s, %.1f of %.1f MiB", status[0] ? status : "?",
+                        log_info(log, "migrate: %s, %.1f of %.1f MiB", status,
                                  done / 1048576.0, total / 1048576.0);
                         snprintf(last, sizeof(last), "%s", status);
                         last_log = now_ms();
@@ -508,9 +526,10 @@ static int qemu_wait_migration(Qmp *q, long long deadline, Log *log, char **ret_
         }
 }
 
-static int migrate_stream(Qmp *q, const MigrateOptions *o, Target *t, long long deadline,
-                          Log *log, char **ret_error)
+static int migrate_stream(Qmp *q, const MigrateOptions *o, bool incoming, Target *t,
+                          long long deadline, Log *log, char **ret_error)
 {
+        const char *command = incoming ? "migrate-incoming" : "migrate";
         _cleanup_free_ char *reply = NULL;
         int r;
 
@@ -519,13 +538,13 @@ static int migrate_stream(Qmp *q, const MigrateOptions *o, Target *t, long long 
                 return r;
         /* QEMU holds its own copy now; ours must go or an exec: reader never sees EOF */
         t->fd = safe_close(t->fd);
-        log_info(log, "migrate: to %s", o->uri);
-        r = qmp_execute(q, "migrate", "{\"uri\": \"fd:" MIGRATE_FDNAME "\"}", MIGRATE_QMP_MS, &reply);
+        log_info(log, "migrate: %s %s", incoming ? "from" : "to", o->uri);
+        r = qmp_execute(q, command, "{\"uri\": \"fd:" MIGRATE_FDNAME "\"}", MIGRATE_QMP_MS, &reply);
         if (r != 0) {
                 (void)qmp_execute(q, "closefd", "{\"fdname\": \"" MIGRATE_FDNAME "\"}",
                                   MIGRATE_QMP_MS, NULL);
-                return fail(ret_error, r < 0 ? r : MIGRATE_E_QEMU, "QEMU refused migrate: %s",
-                            reply ?: "no answer");
+                return fail(ret_error, r < 0 ? r : MIGRATE_E_QEMU, "QEMU refused %s: %s",
+                            command, reply ?: "no answer");
         }
         r = qemu_wait_migration(q, deadline, log, ret_error);
         if (r != 0)
@@ -533,7 +552,8 @@ static int migrate_stream(Qmp *q, const MigrateOptions *o, Target *t, long long 
         return target_wait(t, deadline, ret_error);
 }
 
-static int migrate_checked(Qmp *q, const MigrateOptions *o, Log *log, char **ret_error)
+static int migrate_checked(Qmp *q, const MigrateOptions *o, bool incoming, Log *log,
+                           char **ret_error)
 {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ HelperRecord *recs = NULL;
@@ -552,36 +572,38 @@ static int migrate_checked(Qmp *q, const MigrateOptions *o, Log *log, char **ret
         if (r < 0)
                 return fail(ret_error, r, "cannot connect to the VM bus: %s", strerror(-r));
         /* before anything moves: every Id has exactly one helper, and its SaveCount */
-        r = helpers_snapshot(bus, o->vmstate_ids, recs, ret_error);
+        r = helpers_snapshot(bus, o->vmstate_ids, recs, incoming, ret_error);
         if (r != 0)
                 return r;
         r = qemu_running(q, &running);
         if (r != 0)
                 return fail(ret_error, r < 0 ? r : MIGRATE_E_QEMU, "query-status failed");
-        r = target_open(o->uri, &t, ret_error);
+        r = target_open(o->uri, incoming, &t, ret_error);
         if (r != 0)
                 return r;
-        r = migrate_stream(q, o, &t, deadline, log, ret_error);
+        r = migrate_stream(q, o, incoming, &t, deadline, log, ret_error);
         target_close(&t);
         if (r == 0)
-                r = helpers_verify(bus, recs, n, log, ret_error);
-        if (r != 0 && running && o->resume_on_failure) {
+                r = helpers_verify(bus, recs, n, incoming, log, ret_error);
+        if (r != 0 && !incoming && running && o->resume_on_failure) {
                 log_info(log, "migrate: resuming the VM on this host");
                 (void)qmp_execute(q, "cont", NULL, MIGRATE_QMP_MS, NULL);
         }
         if (r == 0)
-                log_info(log, "migrate: completed, %zu helper state%s checked", n, n == 1 ? "" : "s");
+                log_info(log, "migrate: completed, %zu helper state%s %s and checked", n,
+                         n == 1 ? "" : "s", incoming ? "loaded" : "saved");
         return r;
 }
 
-int migrate_run(Qmp *q, const MigrateOptions *o, Log *log, char **ret_error)
+static int migrate_either(Qmp *q, const MigrateOptions *o, bool incoming, Log *log,
+                          char **ret_error)
 {
         _cleanup_free_ char *error = NULL;
         int r;
 
         if (!q || !o || !o->uri || !o->bus_address)
                 return -EINVAL;
-        r = migrate_checked(q, o, log, &error);
+        r = migrate_checked(q, o, incoming, log, &error);
         if (r != 0)
                 log_err(log, "migrate: %s", error ?: strerror(r < 0 ? -r : EIO));
         if (r != 0 && ret_error)
@@ -589,7 +611,18 @@ int migrate_run(Qmp *q, const MigrateOptions *o, Log *log, char **ret_error)
         return r;
 }
 
-int migrate_run_path(const char *qmp_path, const MigrateOptions *o, Log *log, char **ret_error)
+int migrate_run(Qmp *q, const MigrateOptions *o, Log *log, char **ret_error)
+{
+        return migrate_either(q, o, false, log, ret_error);
+}
+
+int migrate_incoming(Qmp *q, const MigrateOptions *o, Log *log, char **ret_error)
+{
+        return migrate_either(q, o, true, log, ret_error);
+}
+
+static int with_qmp(const char *qmp_path, const MigrateOptions *o, bool incoming, Log *log,
+                    char **ret_error)
 {
         _cleanup_(qmp_freep) Qmp *q = NULL;
         int r;
@@ -598,5 +631,16 @@ int migrate_run_path(const char *qmp_path, const MigrateOptions *o, Log *log, ch
         if (r != 0)
                 return fail(ret_error, r < 0 ? r : MIGRATE_E_QEMU, "cannot talk QMP on %s",
                             qmp_path);
-        return migrate_run(q, o, log, ret_error);
+        return migrate_either(q, o, incoming, log, ret_error);
+}
+
+int migrate_run_path(const char *qmp_path, const MigrateOptions *o, Log *log, char **ret_error)
+{
+        return with_qmp(qmp_path, o, false, log, ret_error);
+}
+
+int migrate_incoming_path(const char *qmp_path, const MigrateOptions *o, Log *log,
+                          char **ret_error)
+{
+        return with_qmp(qmp_path, o, true, log, ret_error);
 }

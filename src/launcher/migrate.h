@@ -64,3 +64,29 @@ int migrate_run(Qmp *qmp, const MigrateOptions *o, Log *log, char **ret_error);
  * Return: as migrate_run().
  */
 int migrate_run_path(const char *qmp_path, const MigrateOptions *o, Log *log, char **ret_error);
+
+/**
+ * migrate_incoming() - the destination side: load the stream into a QEMU
+ * started with `-incoming defer` and check every helper's Load.
+ * @qmp: a connected QMP client.
+ * @o: @o->uri is the source: exec:CMD (its stdout is the stream),
+ *     file:PATH (read), unix:PATH or tcp:HOST:PORT (connected);
+ *     resume_on_failure is ignored.
+ * @log, @ret_error: as for migrate_run().
+ *
+ * Helpers are checked as for migrate_run() but with LoadCount and
+ * LastLoadStatus. QEMU 7.2 exits when loading fails (a helper refused its
+ * state, or a source helper's state is missing): that is MIGRATE_E_QEMU.
+ *
+ * Return: as migrate_run().
+ */
+int migrate_incoming(Qmp *qmp, const MigrateOptions *o, Log *log, char **ret_error);
+
+/**
+ * migrate_incoming_path() - migrate_incoming() with its own QMP connection.
+ * @qmp_path, @o, @log, @ret_error: as for migrate_run_path().
+ *
+ * Return: as migrate_run().
+ */
+int migrate_incoming_path(const char *qmp_path, const MigrateOptions *o, Log *log,
+                          char **ret_error);

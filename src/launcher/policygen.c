@@ -86,6 +86,9 @@ static int gen_default(Gen *g, const uid_t *uids, unsigned n_uids)
                 r = RULE(g, D, NULL, true, NULL, A("send_destination", DRIVER),
                          A("send_interface", "org.freedesktop.DBus.Peer"));
         if (r == 0)
+                r = RULE(g, D, NULL, true, NULL, A("send_destination", DRIVER),
+                         A("send_interface", "org.freedesktop.DBus.Properties"));
+        if (r == 0)
                 r = RULE(g, D, NULL, false, NULL, A("send_destination", DRIVER), A("send_interface", DRIVER),
                          A("send_member", "UpdateActivationEnvironment"));
         if (r == 0)
@@ -153,6 +156,14 @@ static int gen_user(Gen *g, uid_t uid)
                 if (r)
                         return r;
         }
+        if (is_qemu && s->display == DISPLAY_DBUS) {
+                r = RULE(g, U, u, true, "QEMU's display owns org.qemu", A("own", DISPLAY_NAME));
+                if (r == 0)
+                        r = RULE(g, U, u, true, "and tells its clients when a console changes",
+                                 A("send_type", "signal"), A("send_interface", "org.freedesktop.DBus.Properties"));
+                if (r)
+                        return r;
+        }
         if (is_qemu && vmspec_has_vmstate(s)) {
                 if (g->flavour == BUS_FLAVOUR_BULKHEAD) {
                         r = RULE(g, U, u, true, "QEMU calls every queued owner of org.qemu.VMState1",
@@ -186,6 +197,31 @@ static int gen_user(Gen *g, uid_t uid)
         if (display && s->display == DISPLAY_DBUS) {
                 r = RULE(g, U, u, true, "the display client", A("send_destination", DISPLAY_NAME),
                          A("send_interface", DISPLAY_CONSOLE), A("send_member", "RegisterListener"));
+                if (r)
+                        return r;
+        }
+        if (is_manager && s->display == DISPLAY_DBUS && !display) {
+                /* bulkhead screenshot/watch run as the managing user, who holds QMP anyway */
+                r = RULE(g, U, u, true, "the managing user's display client (bulkhead screenshot, watch)",
+                         A("send_destination", DISPLAY_NAME));
+                if (r)
+                        return r;
+        }
+        if (is_manager && vmspec_has_vmstate(s)) {
+                /* `bulkhead migrate` reads each state helper's Id and its Helper1 record */
+                static const char *const paths[] = { "/org/qemu/VMState1", "/org/bulkhead/Helper1" };
+
+                for (size_t i = 0; i < ELEMENTSOF(paths) && r == 0; i++) {
+                        if (g->flavour == BUS_FLAVOUR_BULKHEAD)
+                                r = RULE(g, U, u, true, i ? NULL : "bulkhead migrate checks every state helper",
+                                         A("send_destination", VMSTATE),
+                                         A("send_interface", "org.freedesktop.DBus.Properties"),
+                                         A("send_path", paths[i]));
+                        else
+                                r = RULE(g, U, u, true, i ? NULL : "bulkhead migrate checks every state helper",
+                                         A("send_interface", "org.freedesktop.DBus.Properties"),
+                                         A("send_path", paths[i]));
+                }
                 if (r)
                         return r;
         }

@@ -190,11 +190,13 @@ int proc_start(Proc *p, const ProcStart *s, char **ret_error)
                 prof.stderr_fd = logpipe[1];
                 prof.cgroup.memory_max = s->memory_max;
                 prof.cgroup.pids_max = s->pids_max;
+                /* the view (root) or Landlock (everyone) lets the child see these */
+                prof.rw_paths = s->rw_paths ? s->rw_paths : none;
+                prof.ro_paths = s->ro_paths ? s->ro_paths : none;
                 if (s->privileged) {
-                        prof.namespaces = SANDBOX_NS_ALL & ~(s->host_network ? SANDBOX_NS_NET : 0u);
+                        prof.namespaces = SANDBOX_NS_ALL & ~(s->host_network ? SANDBOX_NS_NET : 0u) &
+                                          ~(s->host_pids ? SANDBOX_NS_PID : 0u);
                         prof.fs_view = true;
-                        prof.rw_paths = s->rw_paths ? s->rw_paths : none;
-                        prof.ro_paths = s->ro_paths ? s->ro_paths : none;
                 } else {
                         prof.namespaces = 0;
                         prof.fs_view = false;

@@ -49,6 +49,7 @@ typedef struct ProcStart {
         bool sandbox;            /* false: fork+exec with the uid change and no_new_privs only */
         bool privileged;         /* root: namespaces and a filesystem view */
         bool host_network;       /* keep the host's network namespace (passt) */
+        bool host_pids;          /* keep the host's pid namespace (see launcher.c: display) */
         SandboxSeccomp seccomp;
         const char *const *rw_paths;
         const char *const *ro_paths;

@@ -52,7 +52,9 @@ static int expand(const char *w, const VmSpec *s, const VmHelper *h, const char 
                 else if (h && n == 4 && !strncmp(p + 2, "name", 4))
                         fputs(h->name, f);
                 else if (h && h->socket && n == 6 && !strncmp(p + 2, "socket", 6))
-                        fprintf(f, "%s/%s", dir, h->socket);
+                        fprintf(f, "%s/h-%s/%s", dir, h->name, h->socket);
+                else if (h && n == 9 && !strncmp(p + 2, "state_dir", 9))
+                        fprintf(f, "%s/h-%s", dir, h->name);
                 else {
                         fwrite(p, 1, n + 3, f);
                 }
@@ -113,7 +115,7 @@ static int helper_devices(char ***v, const VmHelper *h, const char *dir)
 
         if (h->provides == PROVIDES_NONE)
                 return 0;
-        if (asprintf(&sock, "%s/%s", dir, h->socket) < 0 || !(esc = opt_escape(sock)))
+        if (asprintf(&sock, "%s/h-%s/%s", dir, h->name, h->socket) < 0 || !(esc = opt_escape(sock)))
                 return -ENOMEM;
         switch (h->provides) {
         case PROVIDES_TPM:
@@ -173,7 +175,8 @@ int qemuargs_build(const VmSpec *s, const char *dir, const char *bus_address, in
                         return -ENOMEM;
                 for (size_t i = 0, n = 0; i < s->n_helpers; i++)
                         if (s->helpers[i].vmstate_id)
-                                fprintf(f, "%s%s", n++ ? "," : "", s->helpers[i].vmstate_id);
+                                /* the list's commas are inside an option value: written ",," */
+                                fprintf(f, "%s%s", n++ ? ",," : "", s->helpers[i].vmstate_id);
                 if (fclose(f) != 0)
                         return -ENOMEM;
                 r |= pushf(&v, "-object");

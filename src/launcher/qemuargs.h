@@ -4,7 +4,9 @@
  * dbus-vmstate and -display dbus, the helpers' devices, -sandbox).
  *
  * Variables in exec and qemu words: ${vm}, ${runtime_dir}, ${bus_address},
- * and in a helper's exec also ${name} and ${socket} (its socket's full path).
+ * and in a helper's exec also ${name}, ${state_dir} (its own directory,
+ * RUNTIME/VM/h-NAME, writable by it alone) and ${socket} (the full path of
+ * its socket there).
  *
  * Must never: add a monitor that is not the inherited UNIX socket.
  */

@@ -88,7 +88,7 @@ static int qmp_send(Qmp *q, const char *text)
 /* one complete line from the buffer into *ret (malloc'd), 0 if none yet */
 static int qmp_take_line(Qmp *q, char **ret)
 {
-        char *nl = memchr(q->buf, '\n', q->len);
+        char *nl = q->len ? memchr(q->buf, '\n', q->len) : NULL;
         size_t n;
         char *line;
 
@@ -153,8 +153,6 @@ static int qmp_next(Qmp *q, long long deadline, char **ret)
                 long long left;
 
                 if (r < 0 || r > 1)
-                        return r;
-                if (r == QMP_E_PROTOCOL)
                         return r;
                 if (r == 1) {
                         if (qmp_top_value(line, "event")) {

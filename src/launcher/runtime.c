@@ -59,6 +59,7 @@ int runtime_state_write(const char *dir, const RuntimeState *st)
         }
         fprintf(f, "vm=%s\nstate=%s\nbus_address=%s\nsupervisor_pid=%d\nblock_first=%u\nblock_count=%u\n", st->vm,
                 st->state, st->bus_address, (int)st->supervisor_pid, (unsigned)st->block_first, st->block_count);
+        fprintf(f, "vmstate_ids=%s\n", st->vmstate_ids);
         for (size_t i = 0; i < st->n_procs; i++) {
                 const RuntimeProc *p = &st->procs[i];
 
@@ -111,6 +112,8 @@ int runtime_state_read(const char *dir, RuntimeState *ret)
                         st->supervisor_pid = atoi(eq);
                 else if (!strcmp(line, "block_first"))
                         st->block_first = (uid_t)strtoul(eq, NULL, 10);
+                else if (!strcmp(line, "vmstate_ids"))
+                        snprintf(st->vmstate_ids, sizeof(st->vmstate_ids), "%s", eq);
                 else if (!strcmp(line, "block_count"))
                         st->block_count = (unsigned)strtoul(eq, NULL, 10);
                 else if (!strcmp(line, "proc") && st->n_procs < RUNTIME_MAX_PROCS) {

@@ -39,6 +39,7 @@ typedef struct RuntimeState {
         pid_t supervisor_pid;
         uid_t block_first;
         unsigned block_count;
+        char vmstate_ids[1024]; /* the id-list QEMU got, comma separated */
         RuntimeProc procs[RUNTIME_MAX_PROCS];
         size_t n_procs;
 } RuntimeState;

@@ -82,6 +82,7 @@ int main(void)
         c = context(xml, "#5000");
         assert(c && strstr(c, "send_destination=\"org.qemu.VMState1\" send_interface=\"org.qemu.VMState1\""));
         assert(!strstr(c, "BecomeMonitor"));
+        assert(strstr(c, "<allow own=\"org.qemu\"/>"));
         free(c);
         c = context(xml, "#0");
         assert(c && strstr(c, "BecomeMonitor"));

@@ -648,6 +648,15 @@ static int interpret_helper_key(Parser *p, const RawEntry *e, VmHelper *h)
                 return paths(p, e, &h->ro_paths);
         if (!strcmp(e->key, "read-write-paths"))
                 return paths(p, e, &h->rw_paths);
+        if (!strcmp(e->key, "seccomp")) {
+                if (!strcmp(e->value, "helper"))
+                        h->own_seccomp = false;
+                else if (!strcmp(e->value, "own"))
+                        h->own_seccomp = true;
+                else
+                        return BAD(p, e, "seccomp: expected helper or own, got \"%s\"", e->value);
+                return 0;
+        }
         if (!strcmp(e->key, "same-uid-as")) {
                 if (strcmp(e->value, "qemu") != 0)
                         return BAD(p, e, "same-uid-as: only \"qemu\" is accepted, got \"%s\"", e->value);

@@ -64,6 +64,7 @@ typedef struct VmHelper {
         char *fs_tag;         /* for provides = fs */
         bool display_client;  /* may call org.qemu.Display1 RegisterListener */
         bool share_qemu_uid;  /* same-uid-as = qemu: deliberately QEMU's uid (check flags it) */
+        bool own_seccomp;     /* seccomp = own: the program filters itself (passt); ours is off */
         char **ro_paths;      /* read-only-paths: bound read-only into its filesystem view */
         char **rw_paths;      /* read-write-paths: bound read-write */
         unsigned line;        /* line of its [helper NAME] header */

@@ -253,8 +253,9 @@ static int message_rule(const char **a, bool send, bool allow, PolicyRule **ret,
                          a[A_SEND_DESTINATION]);
                 return CONFIG_E_INVALID;
         }
-        k = parse_bool(send ? "send_requested_reply" : "receive_requested_reply", rr, &r->requested_reply, err,
-                       err_size);
+        if (rr) /* absent: the default policy_rule_new() chose */
+                k = parse_bool(send ? "send_requested_reply" : "receive_requested_reply", rr, &r->requested_reply,
+                               err, err_size);
         if (k == 0)
                 k = parse_fds("max_fds", a[A_MAX_FDS], POLICY_MAX_FDS, &r->max_fds, err, err_size);
         if (k == 0)

@@ -5,6 +5,8 @@
  * Parsing lives in config-parser.c. Must never: do I/O or log.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,7 +70,14 @@ int strv_append(char ***l, const char *s)
         return 0;
 }
 
-/* append unless already present (servicedirs, as dbus-daemon) */
+/**
+ * strv_append_unique() - strv_append() unless @s is already in the list
+ * (service directories, as dbus-daemon).
+ * @l: the list.
+ * @s: the string.
+ *
+ * Return: 0 or -ENOMEM.
+ */
 int strv_append_unique(char ***l, const char *s)
 {
         for (size_t i = 0; (*l)[i]; i++)
@@ -344,5 +353,95 @@ int bus_config_new_session(BusConfig **ret)
         c->limits.max_match_rules_per_connection = 50000;
         c->limits.max_replies_per_connection = 50000;
         *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static bool limit_is_int(const char *name)
+{
+        /* dbus-daemon keeps these in a C int */
+        static const char *const ints[] = {
+                "service_start_timeout",      "auth_timeout",
+                "pending_fd_timeout",         "reply_timeout",
+                "max_completed_connections",  "max_incomplete_connections",
+                "max_connections_per_user",   "max_pending_service_starts",
+                "max_names_per_connection",   "max_match_rules_per_connection",
+                "max_replies_per_connection",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(ints); i++)
+                if (strcmp(ints[i], name) == 0)
+                        return true;
+        return false;
+}
+
+static uint64_t *limit_field(BusLimits *l, const char *name)
+{
+        static const struct {
+                const char *name;
+                size_t offset;
+        } table[] = {
+#define L(n) { #n, offsetof(BusLimits, n) }
+                L(max_incoming_bytes),         L(max_incoming_unix_fds),
+                L(max_outgoing_bytes),         L(max_outgoing_unix_fds),
+                L(max_message_size),           L(max_message_unix_fds),
+                L(service_start_timeout),      L(auth_timeout),
+                L(pending_fd_timeout),         L(max_completed_connections),
+                L(max_incomplete_connections), L(max_connections_per_user),
+                L(max_pending_service_starts), L(max_names_per_connection),
+                L(max_match_rules_per_connection), L(max_replies_per_connection),
+#undef L
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (strcmp(table[i].name, name) == 0)
+                        return (uint64_t *)((char *)l + table[i].offset);
+        return NULL;
+}
+
+/**
+ * bus_config_set_limit() - a <limit name="@name">@text</limit>, with
+ * dbus-daemon's names, ranges and error texts.
+ * @c: the configuration.
+ * @name: the limit's name.
+ * @text: its value (decimal).
+ * @err: message on failure.
+ * @err_size: its size.
+ *
+ * Return: 0 or CONFIG_E_INVALID.
+ */
+int bus_config_set_limit(BusConfig *c, const char *name, const char *text, char *err, size_t err_size)
+{
+        uint64_t *field = limit_field(&c->limits, name);
+        char *end;
+        long long v;
+
+        errno = 0;
+        v = strtoll(text, &end, 10);
+        if (errno || end == text || *end) {
+                snprintf(err, err_size, "<limit name=\"%s\"> element has invalid value (could not parse as integer)",
+                         name);
+                return CONFIG_E_INVALID;
+        }
+        if (!field && strcmp(name, "reply_timeout") != 0) {
+                /* dbus-daemon 1.13's container limits: accepted, nothing to limit */
+                if (strcmp(name, "max_containers") == 0 || strcmp(name, "max_containers_per_user") == 0 ||
+                    strcmp(name, "max_connections_per_container") == 0 ||
+                    strcmp(name, "max_container_metadata_bytes") == 0)
+                        return 0;
+                snprintf(err, err_size, "There is no limit called \"%s\"", name);
+                return CONFIG_E_INVALID;
+        }
+        if (v < 0) {
+                snprintf(err, err_size, "<limit name=\"%s\"> must be a positive number", name);
+                return CONFIG_E_INVALID;
+        }
+        if (limit_is_int(name) && v > INT_MAX) {
+                snprintf(err, err_size, "<limit name=\"%s\"> value is too large", name);
+                return CONFIG_E_INVALID;
+        }
+        if (field)
+                *field = (uint64_t)v;
+        else
+                c->limits.reply_timeout = v;
         return 0;
 }

@@ -45,7 +45,7 @@ struct PolicyRule {
         bool name_is_prefix;
         PolicyTristate broadcast;
         bool eavesdrop;
-        bool requested_reply;
+        bool requested_reply; /* default: true for allow, false for deny (dbus-daemon) */
         bool log;
         unsigned min_fds;
         unsigned max_fds;

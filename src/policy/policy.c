@@ -31,6 +31,10 @@ PolicyRule *policy_rule_new(PolicyRuleKind kind, bool allow)
         r->kind = kind;
         r->allow = allow;
         r->max_fds = POLICY_MAX_FDS;
+        /* dbus-daemon: an allow applies only to requested replies unless it
+         * says send_requested_reply="false"; a deny only to unrequested ones
+         * unless it says "true" */
+        r->requested_reply = allow && (kind == RULE_SEND || kind == RULE_RECEIVE);
         return r;
 }
 
@@ -416,8 +420,8 @@ static void rule_to_text(Text *t, const PolicyRule *r)
                         ATTR(r->kind == RULE_SEND ? "destination" : "sender", r->name);
                 if (r->broadcast != TRISTATE_ANY)
                         ATTR("broadcast", r->broadcast == TRISTATE_TRUE ? "true" : "false");
-                if (r->requested_reply)
-                        ATTR("requested_reply", "true");
+                if (r->requested_reply != r->allow) /* only when not the default */
+                        ATTR("requested_reply", r->requested_reply ? "true" : "false");
 #undef ATTR
                 if (r->eavesdrop)
                         text_attr(t, "eavesdrop", "true");

@@ -10,14 +10,16 @@
  * The order matters and is the point of this file:
  *   1. signals       default dispositions, nothing blocked (the parent blocked all for the fork)
  *   2. session       setsid: no controlling terminal (no TIOCSTI into the launcher's tty)
- *   3. pdeathsig     the child dies with the spawning thread
+ *   3. pdeathsig     the child dies with the spawning thread (re-armed after step 10:
+ *                    the kernel clears it when the euid or the capabilities change)
  *   4. namespaces    created by clone() in the parent already; set the UTS hostname
  *   5. mount         build the view and pivot_root into it (needs CAP_SYS_ADMIN: before ids)
  *   6. cgroup        wait until the parent moved us into our cgroup (EOF = parent died)
  *   7. rlimits       lowering needs no privilege; before the uid change for clarity
  *   8. capabilities  bounding set dropped while we still have CAP_SETPCAP
  *   9. identity      setgroups, setresgid, setresuid (numeric) and verify
- *  10. capabilities  effective/permitted/inheritable = kept set, ambient raised or cleared
+ *  10. capabilities  effective/permitted/inheritable = kept set, ambient raised or cleared;
+ *                    then pdeathsig again, and a check that the parent still lives
  *  11. no_new_privs  exec can never gain privileges (setuid bits, file caps)
  *  12. landlock      after no_new_privs (unprivileged restrict_self requires it)
  *  13. fds           stdio, then the allow list renumbered from 3; everything else closed
@@ -36,6 +38,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <grp.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -75,29 +78,36 @@ static int child_signals(void)
         return 0;
 }
 
+/* Lower one limit to at most @max (soft = hard). A hard limit already below
+ * @max stays: the profile asks for an upper bound, and raising a hard limit
+ * needs CAP_SYS_RESOURCE, which a sandbox must not depend on. */
+static int lower_limit(int resource, uint64_t max)
+{
+        struct rlimit r;
+
+        if (getrlimit(resource, &r) < 0)
+                return errno;
+        if (r.rlim_max != RLIM_INFINITY && r.rlim_max < max)
+                max = r.rlim_max;
+        r.rlim_cur = r.rlim_max = max;
+        if (setrlimit(resource, &r) < 0)
+                return errno;
+        return 0;
+}
+
 static int child_rlimits(const SandboxRlimits *rl)
 {
-        struct rlimit r = { 0, 0 };
+        int r;
 
         /* a core dump could leak guest memory or keys: always off */
-        if (setrlimit(RLIMIT_CORE, &r) < 0)
-                return errno;
-        if (rl->nofile) {
-                r.rlim_cur = r.rlim_max = rl->nofile;
-                if (setrlimit(RLIMIT_NOFILE, &r) < 0)
-                        return errno;
-        }
-        if (rl->nproc) {
-                r.rlim_cur = r.rlim_max = rl->nproc;
-                if (setrlimit(RLIMIT_NPROC, &r) < 0)
-                        return errno;
-        }
-        if (rl->memlock) {
-                r.rlim_cur = r.rlim_max = rl->memlock;
-                if (setrlimit(RLIMIT_MEMLOCK, &r) < 0)
-                        return errno;
-        }
-        return 0;
+        r = lower_limit(RLIMIT_CORE, 0);
+        if (!r && rl->nofile)
+                r = lower_limit(RLIMIT_NOFILE, rl->nofile);
+        if (!r && rl->nproc)
+                r = lower_limit(RLIMIT_NPROC, rl->nproc);
+        if (!r && rl->memlock)
+                r = lower_limit(RLIMIT_MEMLOCK, rl->memlock);
+        return r;
 }
 
 /* Drop every capability not kept from the bounding set: afterwards not even a
@@ -269,7 +279,6 @@ _noreturn_ void sandbox_child_run(SandboxPlan *plan, int report_fd, int sync_fd)
         while (n < 0 && errno == EINTR);
         if (n != 1)
                 _exit(127); /* parent gone or gave up: nobody to report to */
-        close(sync_fd);
 
         /* 7. rlimits */
         r = child_rlimits(&p->rlimits);
@@ -292,6 +301,17 @@ _noreturn_ void sandbox_child_run(SandboxPlan *plan, int report_fd, int sync_fd)
         r = child_capabilities(plan);
         if (r)
                 child_fail(report_fd, SANDBOX_STAGE_CAPABILITIES, r);
+
+        /* the uid and capability changes cleared pdeathsig: arm it again, then
+         * make sure the parent did not die in between (it keeps the sync
+         * socket open until we exec: EOF means it is gone) */
+        if (p->pdeathsig) {
+                if (prctl(PR_SET_PDEATHSIG, (unsigned long)p->pdeathsig, 0, 0, 0) < 0)
+                        child_fail(report_fd, SANDBOX_STAGE_PDEATHSIG, errno);
+                if (recv(sync_fd, &byte, 1, MSG_DONTWAIT) == 0)
+                        _exit(127);
+        }
+        close(sync_fd);
 
         /* 11. no_new_privs */
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -37,9 +37,10 @@ enum {
 
 /* Seccomp profiles: allow lists per role; anything else kills the process. */
 typedef enum SandboxSeccomp {
-        SANDBOX_SECCOMP_NONE = 0,     /* no filter (tests, or a program we cannot profile) */
+        SANDBOX_SECCOMP_NONE = 0,     /* no filter of ours: programs that install their own and
+                                       * isolate themselves (passt), tests */
         SANDBOX_SECCOMP_BUS,          /* an epoll UNIX-socket server with fd passing (bulkhead-bus) */
-        SANDBOX_SECCOMP_HELPER,       /* broader: files, sockets, threads, timers (swtpm, passt...) */
+        SANDBOX_SECCOMP_HELPER,       /* broader: files, inet sockets, threads, timers (swtpm) */
         SANDBOX_SECCOMP_COMPUTE_ONLY, /* read/write/exit on inherited fds, memory, time; files
                                        * may be opened read-only (the dynamic loader needs it) */
         SANDBOX_SECCOMP_QEMU_OWN,     /* none of ours: QEMU applies its own -sandbox, see
@@ -73,7 +74,8 @@ typedef struct SandboxCgroupLimits {
  * duration of sandbox_spawn() only. Start from SANDBOX_PROFILE_INIT.
  */
 typedef struct SandboxProfile {
-        const char *name; /* short tag ([a-z0-9_-]): cgroup name and error messages */
+        const char *name; /* short tag ([A-Za-z0-9_.-], not starting with '.', <= 64):
+                           * part of the cgroup directory name */
 
         /* what to run */
         const char *path;   /* absolute path of the executable (no PATH search) */
@@ -103,12 +105,15 @@ typedef struct SandboxProfile {
          * Everything else of the host is absent. */
         bool fs_view;
         const char *const *rw_paths; /* NULL-terminated absolute paths, bound read-write */
-        const char *const *ro_paths; /* NULL-terminated absolute paths, bound read-only */
+        const char *const *ro_paths; /* NULL-terminated absolute paths, bound read-only.
+                                      * Bound in order, rw before ro: list a parent before
+                                      * paths below it. Each must exist (else -ENOENT). */
         bool private_tmp;            /* empty tmpfs on /tmp (only with fs_view) */
         bool landlock;               /* also restrict with Landlock where the kernel has it:
                                       * system dirs + ro_paths read/exec, rw_paths and /tmp
                                       * read-write, /dev, /proc; silently skipped if absent
-                                      * (sandbox_probe() says so) */
+                                      * (sandbox_probe() says so). Turn off for programs
+                                      * that mount (passt): Landlock forbids mount(2). */
 
         SandboxSeccomp seccomp;
         SandboxRlimits rlimits;

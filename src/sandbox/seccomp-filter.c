@@ -42,6 +42,7 @@ static const char *const base_calls[] = {
         "getgid", "getegid", "getresuid", "getresgid", "getgroups", "sched_yield",
         "sched_getaffinity", "uname", "fcntl", "dup", "dup2", "dup3", "restart_syscall",
         "getrusage", "sysinfo", "poll", "ppoll", "pipe2", "membarrier", "tgkill", "getdents64",
+        "capget",
 };
 
 /* an epoll UNIX-socket server passing fds (bulkhead-bus) */
@@ -50,23 +51,24 @@ static const char *const bus_calls[] = {
         "getsockname", "getpeername", "sendmsg", "recvmsg", "sendto", "recvfrom", "shutdown",
         "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd2",
         "timerfd_create", "timerfd_settime", "timerfd_gettime", "signalfd4", "unlink",
-        "unlinkat", "umask", "fchmod", "getdents64", "mkdir", "mkdirat", "close_range",
-        "prctl", "fstatfs", "statfs",
+        "unlinkat", "umask", "fchmod", "fchmodat", "chmod", "getdents64", "mkdir", "mkdirat", "close_range",
+        "prctl", "fstatfs", "statfs", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
 };
 
 /* a broader helper: files, inet sockets, threads, timers (swtpm, passt) */
 static const char *const helper_calls[] = {
         "rename", "renameat", "renameat2", "ftruncate", "fsync", "fdatasync", "fallocate",
-        "flock", "fchmodat", "chmod", "utimensat", "link", "linkat", "rmdir", "chdir",
+        "flock", "utimensat", "link", "linkat", "rmdir", "chdir",
         "fchdir", "select", "pselect6", "pipe", "wait4", "waitid", "kill", "sendmmsg",
         "recvmmsg", "setitimer", "getitimer", "alarm", "pause", "times", "mlock", "munlock",
         "msync", "mincore", "sendfile", "splice", "tee", "vmsplice", "copy_file_range",
-        "sched_setaffinity", "getpriority", "setpriority", "inotify_init1",
-        "inotify_add_watch", "inotify_rm_watch", "timer_create",
+        "sched_setaffinity", "getpriority", "setpriority", "timer_create",
         "timer_settime", "timer_gettime", "timer_delete", "clock_adjtime", "getsid",
         "getpgid", "setsid", "set_mempolicy", "get_mempolicy", "openat2", "truncate",
         "fchown", "epoll_create", "rt_sigtimedwait", "rt_sigsuspend", "rt_sigqueueinfo",
         "execveat", "symlink", "symlinkat", "fadvise64",
+        /* programs that add their own filter (swtpm --seccomp): it can only narrow ours */
+        "seccomp",
 };
 
 /* the only ioctls: tty probing by libc, socket queue sizes, fd flags */
@@ -168,16 +170,15 @@ static int add_profile(scmp_filter_ctx ctx, SandboxSeccomp profile)
                 r = add_sockets(ctx, profile == SANDBOX_SECCOMP_HELPER);
         if (r < 0)
                 return r;
-        if (profile == SANDBOX_SECCOMP_BUS) {
-                /* the bus reads its configuration; it never writes files */
-                r = add_open_readonly(ctx);
-                return r;
-        }
-        r = add_list(ctx, helper_calls, ELEMENTSOF(helper_calls));
-        if (r >= 0)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 0);
+        /* which files may be written is the filesystem view's and Landlock's
+         * business; seccomp narrows the kernel's surface, not the file tree
+         * (dbus-daemon writes /proc/self/oom_score_adj, /dev/null is opened O_RDWR) */
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 0);
         if (r >= 0)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 0);
+        if (r < 0 || profile == SANDBOX_SECCOMP_BUS)
+                return r;
+        r = add_list(ctx, helper_calls, ELEMENTSOF(helper_calls));
         if (r >= 0)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(creat), 0);
         if (r >= 0)

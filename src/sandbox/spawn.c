@@ -6,8 +6,11 @@
  *
  * The protocol with the child (child.c) uses two CLOEXEC pipes:
  *   sync   parent -> child: one byte once the child is in its cgroup; EOF
- *          means "give up" (the parent failed or died).
- *   report child -> parent: EOF alone = exec succeeded (CLOEXEC closed it);
+ *          means "give up" (the parent failed or died); the parent keeps its
+ *          end open until the exec, so EOF later means it died. A socketpair, not a
+ *          pipe, so the parent can send with MSG_NOSIGNAL: a child that died
+ *          early must not kill the launcher with SIGPIPE.
+ *   report (pipe) child -> parent: EOF alone = exec succeeded (CLOEXEC closed it);
  *          a ChildReport = the stage and errno that stopped it.
  *
  * Must never: run the child as root, return before the child exec'd or died,
@@ -21,19 +24,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "sandbox/sandbox-internal.h"
 
+/* The name becomes part of a cgroup directory name: no '/', no leading '.'. */
 static bool valid_name(const char *name)
 {
-        if (!name || !name[0] || strlen(name) > 64)
+        if (!name || !name[0] || name[0] == '.' || strlen(name) > 64)
                 return false;
         for (const char *c = name; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' ||
-                      *c == '_'))
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
                         return false;
         return true;
 }
@@ -251,7 +256,7 @@ _public_ int sandbox_spawn(const SandboxProfile *profile, pid_t *ret_pid, Sandbo
                 goto out;
         }
         report_r = p[0], report_w = p[1];
-        if (pipe2(p, O_CLOEXEC) < 0) {
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0) {
                 r = -errno;
                 goto out;
         }
@@ -278,21 +283,24 @@ _public_ int sandbox_spawn(const SandboxProfile *profile, pid_t *ret_pid, Sandbo
         report_w = safe_close(report_w);
         sync_r = safe_close(sync_r);
 
-        if (cg && sandbox_cgroup_mode(cg) != SANDBOX_CGROUP_NONE) {
+        if (cg && sandbox_cgroup_mode(cg) != SANDBOX_CGROUP_NONE)
                 r = sandbox_cgroup_attach(cg, pid);
-                if (r < 0) {
-                        stage = SANDBOX_STAGE_CGROUP;
-                        reap(pid, true); /* it waits on sync: kill it */
-                        goto out;
-                }
-        }
-        if (write(sync_w, "x", 1) != 1) {
+        if (r >= 0 && send(sync_w, "x", 1, MSG_NOSIGNAL) != 1)
                 r = -errno;
-                stage = SANDBOX_STAGE_CGROUP;
+        /* sync_w stays open until the exec: the child's proof that we live */
+        if (r < 0) {
+                /* the child may have failed (and reported) before it waited for us:
+                 * its report is the better error than our ESRCH/EPIPE */
+                int reported;
+
                 reap(pid, true);
+                reported = wait_exec(report_r, &stage);
+                if (reported < 0)
+                        r = reported;
+                else
+                        stage = SANDBOX_STAGE_CGROUP;
                 goto out;
         }
-        sync_w = safe_close(sync_w);
 
         r = wait_exec(report_r, &stage);
         if (r < 0) {

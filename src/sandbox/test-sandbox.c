@@ -8,14 +8,18 @@
  * Uses uids 62000.. derived from the pid, a private temp dir, and cleans up.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -410,6 +414,8 @@ static void test_cgroup_removed(Ctx *ctx)
         int st;
 
         p.cgroup.pids_max = 8;
+        p.cgroup.memory_max = 64u << 20;
+        p.cgroup.cpu_weight = 50;
         if (sandbox_spawn(&p, &pid, &cg, NULL) < 0) {
                 CHECK(ctx, false, "spawn");
                 return;
@@ -421,6 +427,142 @@ static void test_cgroup_removed(Ctx *ctx)
               "cgroup %s missing while held", path);
         sandbox_cgroup_free(cg);
         CHECK(ctx, !path[0] || access(path, F_OK) < 0, "cgroup %s left behind", path);
+}
+
+/* Without a mount namespace Landlock is the filesystem wall: a world-writable
+ * host dir that is not listed cannot be written; a listed one can. */
+static void test_landlock(Ctx *ctx)
+{
+        char open_dir[128], listed[128], file[160];
+        const char *rw[2] = { listed, NULL };
+        char *argv[] = { "sandbox-victim", "write", file, NULL };
+        SandboxProfile p = base_profile(ctx, argv);
+        SandboxFeatures f;
+        char out[256];
+        int st;
+
+        sandbox_probe(&f);
+        if (f.landlock_abi <= 0) {
+                printf("SKIP landlock: the kernel has no Landlock\n");
+                return;
+        }
+        snprintf(open_dir, sizeof(open_dir), "%s/open", ctx->tmp);
+        snprintf(listed, sizeof(listed), "%s/listed", ctx->tmp);
+        if (mkdir(open_dir, 0777) < 0 || chmod(open_dir, 0777) < 0 || mkdir(listed, 0777) < 0 ||
+            chmod(listed, 0777) < 0) {
+                CHECK(ctx, false, "setup: %s", strerror(errno));
+                return;
+        }
+        p.namespaces = 0;
+        p.fs_view = false;
+        p.rw_paths = rw;
+        p.seccomp = SANDBOX_SECCOMP_HELPER; /* compute-only may not create files at all */
+        snprintf(file, sizeof(file), "%s/x", open_dir);
+        st = run(ctx, &p, out, sizeof(out), NULL);
+        CHECK(ctx, !exited_ok(st) && strstr(out, "denied"), "unlisted dir written: '%s'", out);
+        snprintf(file, sizeof(file), "%s/x", listed);
+        st = run(ctx, &p, out, sizeof(out), NULL);
+        CHECK(ctx, exited_ok(st), "listed dir: '%s'", out);
+        unlink(file);
+        /* the same without Landlock succeeds: it was Landlock that said no */
+        p.landlock = false;
+        snprintf(file, sizeof(file), "%s/x", open_dir);
+        st = run(ctx, &p, out, sizeof(out), NULL);
+        CHECK(ctx, exited_ok(st), "without landlock: '%s'", out);
+        unlink(file);
+        rmdir(open_dir);
+        rmdir(listed);
+}
+
+/* A caller that is not root: no namespaces, no view, its own uid; still
+ * no_new_privs, seccomp and Landlock. Another uid is refused. */
+static void test_unprivileged_caller(Ctx *ctx)
+{
+        char *argv[] = { "sandbox-victim", "ok", NULL };
+        uid_t uid = ctx->uid + 1;
+        pid_t pid = fork();
+        int st;
+
+        if (pid == 0) {
+                SandboxProfile p = base_profile(ctx, argv);
+                SandboxError e = { 0 };
+                char out[64];
+
+                if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+                    setresuid(uid, uid, uid) < 0)
+                        _exit(10);
+                p.namespaces = 0;
+                p.fs_view = false;
+                /* someone else's uid: refused before anything happens */
+                if (sandbox_spawn(&p, &pid, NULL, &e) != -EPERM || e.stage != SANDBOX_STAGE_PREPARE)
+                        _exit(11);
+                p.uid = p.gid = uid;
+                if (run(ctx, &p, out, sizeof(out), NULL) != 0 || strcmp(out, "ok\n") != 0)
+                        _exit(12);
+                /* namespaces need privileges: a clear error at stage clone */
+                p.namespaces = SANDBOX_NS_NET;
+                if (run(ctx, &p, out, sizeof(out), &e) != -1 || e.stage != SANDBOX_STAGE_CLONE ||
+                    e.error != EPERM)
+                        _exit(13);
+                _exit(0);
+        }
+        if (pid < 0)
+                return;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        CHECK(ctx, exited_ok(st), "unprivileged caller: step %d failed", WEXITSTATUS(st));
+}
+
+/* The spawning process dies: the child dies with it (pdeathsig survives the uid change). */
+static void test_pdeathsig(Ctx *ctx)
+{
+        char *argv[] = { "sandbox-victim", "wait", NULL };
+        SandboxProfile p = base_profile(ctx, argv);
+        int in[2], up[2], down[2], pidfd = -1;
+        pid_t middle, victim = 0;
+        struct pollfd pfd;
+        char c = 0;
+
+        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0)
+                return;
+        p.stdin_fd = in[0];
+        middle = fork();
+        if (middle == 0) {
+                pid_t pid = 0;
+
+                close(down[1]);
+                close(up[0]);
+                if (sandbox_spawn(&p, &pid, NULL, NULL) < 0)
+                        pid = 0;
+                if (write(up[1], &pid, sizeof(pid)) != sizeof(pid))
+                        _exit(1);
+                /* wait until the test holds a pidfd (or is gone), then die */
+                while (read(down[0], &c, 1) < 0 && errno == EINTR)
+                        ;
+                _exit(0);
+        }
+        close(in[0]);
+        close(up[1]);
+        close(down[0]);
+        if (middle < 0 || read(up[0], &victim, sizeof(victim)) != sizeof(victim) || victim <= 0) {
+                CHECK(ctx, false, "middle process could not spawn");
+        } else {
+                pidfd = (int)syscall(SYS_pidfd_open, victim, 0);
+                CHECK(ctx, pidfd >= 0, "pidfd_open: %s", strerror(errno));
+        }
+        close(down[1]); /* lets the middle process exit */
+        if (middle > 0)
+                waitpid(middle, NULL, 0);
+        if (pidfd >= 0) {
+                /* its stdin stays open: only pdeathsig can end it */
+                pfd = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+                CHECK(ctx, poll(&pfd, 1, 10000) == 1, "victim %d outlived its parent", (int)victim);
+                if (pfd.revents == 0)
+                        kill(victim, SIGKILL);
+                close(pidfd);
+        }
+        close(in[1]);
+        close(up[0]);
 }
 
 static void test_errors(Ctx *ctx)
@@ -444,6 +586,14 @@ static void test_errors(Ctx *ctx)
         CHECK(ctx, run(ctx, &p, out, sizeof(out), &e) == -1 && e.stage == SANDBOX_STAGE_EXEC &&
                            e.error == ENOENT,
               "exec error: %s %d", sandbox_stage_to_string(e.stage), e.error);
+        /* a failure before the cgroup sync (chdir in the mount stage) is reported
+         * as such, and does not kill us with SIGPIPE */
+        p = base_profile(ctx, argv);
+        p.workdir = "/nonexistent";
+        p.cgroup.pids_max = 8;
+        CHECK(ctx, run(ctx, &p, out, sizeof(out), &e) == -1 && e.stage == SANDBOX_STAGE_MOUNT &&
+                           e.error == ENOENT,
+              "workdir error: %s %d", sandbox_stage_to_string(e.stage), e.error);
         /* a binary outside the view is not there (ENOENT at exec) */
         p = base_profile(ctx, argv);
         p.ro_paths = NULL;
@@ -455,6 +605,23 @@ static void test_errors(Ctx *ctx)
         CHECK(ctx, sandbox_cap_from_name("net_bind_service") == CAP_NET_BIND_SERVICE, "cap name");
         CHECK(ctx, sandbox_cap_from_name("bogus") == -EINVAL, "cap name");
         CHECK(ctx, strcmp(sandbox_qemu_args()[0], "-sandbox") == 0, "qemu args");
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+        (void)st;
+        (void)ftw;
+        if (type == FTW_DP)
+                (void)rmdir(path);
+        else
+                (void)unlink(path);
+        return 0;
+}
+
+/* whatever a test or a helper left in our temp dir (swtpm's .lock, ...) */
+static void remove_tree(const char *dir)
+{
+        (void)nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int main(void)
@@ -486,9 +653,12 @@ int main(void)
         test_fds(&ctx);
         test_cgroup_limits(&ctx);
         test_cgroup_removed(&ctx);
+        test_landlock(&ctx);
+        test_unprivileged_caller(&ctx);
+        test_pdeathsig(&ctx);
         test_errors(&ctx);
 
-        rmdir(ctx.tmp);
+        remove_tree(ctx.tmp);
         printf("%s\n", ctx.failed ? "FAILED" : "ok");
         return ctx.failed ? 1 : 0;
 }

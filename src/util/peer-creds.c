@@ -19,19 +19,32 @@ static int cmp_gid(const void *a, const void *b)
         return x < y ? -1 : x > y;
 }
 
+/* The primary gid counts as a group too (as getgroups() + getegid()). */
+static void add_primary(PeerCreds *c, gid_t *g, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                if (g[i] == c->gid)
+                        break;
+        if (i == n)
+                g[n++] = c->gid;
+        qsort(g, n, sizeof(gid_t), cmp_gid);
+        c->groups = g;
+        c->n_groups = n;
+}
+
 static void read_groups(int fd, PeerCreds *c)
 {
         socklen_t len = 64 * sizeof(gid_t);
 
         for (int i = 0; i < 4; i++) {
-                gid_t *g = malloc(len ? len : 1);
+                gid_t *g = malloc(len + sizeof(gid_t));
 
                 if (!g)
                         return;
                 if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
-                        c->groups = g;
-                        c->n_groups = len / sizeof(gid_t);
-                        qsort(g, c->n_groups, sizeof(gid_t), cmp_gid);
+                        add_primary(c, g, len / sizeof(gid_t));
                         return;
                 }
                 free(g);

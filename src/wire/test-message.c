@@ -175,6 +175,16 @@ static void test_valid(void)
                 wire_builder_deinit(&b);
                 msg_free(&m);
 
+                /* a one-element unique name, as libdbus accepts (found by differential fuzzing) */
+                wire_builder_init_endian(&b, WIRE_MESSAGE_ERROR, 0, true);
+                wire_builder_set_error_name(&b, "org.freedesktop.DBus.Error.AccessDenied");
+                wire_builder_set_reply_serial(&b, 7);
+                wire_builder_set_destination(&b, ":177");
+                CHECK_CODE(wire_builder_finish(&b, 2, &m.data, &m.size), 0, "destination :177");
+                CHECK_CODE(wire_message_parse(m.data, m.size, &h), 0, "destination :177");
+                wire_builder_deinit(&b);
+                msg_free(&m);
+
                 wire_builder_init(&b, WIRE_MESSAGE_METHOD_RETURN, WIRE_FLAG_NO_AUTO_START);
                 wire_builder_set_reply_serial(&b, 3);
                 wire_builder_set_unix_fds(&b, 2);

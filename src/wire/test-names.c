@@ -51,7 +51,8 @@ static const struct row members[] = {
 static const struct row bus_names[] = {
         { ":1.42", true },     { ":a.b", true },      { ":1.2.3", true },  { ":9-_.0", true },
         { "org.qemu.Helper1", true }, { "a-b.c_d", true }, { "a.b", true },
-        { ":", false },        { ":1", false },       { ":1.", false },    { ":.1", false },
+        { ":", false },        { ":1", true },        { ":1.", false },    { ":.1", true },
+        { ":1..2", false },    { ":1/2", false },
         { "a", false },        { "1a.b", false },     { "a.1b", false },   { "a..b", false },
         { "", false },         { "a.b/", false },
 };

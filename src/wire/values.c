@@ -44,7 +44,6 @@ static inline int pad(const uint8_t *data, size_t *pos, size_t end, size_t align
 static int check_string(const uint8_t *data, size_t p, size_t n, size_t end, char type, int overrun)
 {
         const char *s = (const char *)data + p;
-        int r;
 
         if (n >= end - p)       /* need n bytes + NUL */
                 return overrun;
@@ -56,8 +55,7 @@ static int check_string(const uint8_t *data, size_t p, size_t n, size_t end, cha
         case 'o':
                 return wire_path_is_valid(s, n) ? 0 : WIRE_E_BAD_PATH;
         default: /* 'g' and variant signatures */
-                r = wire_signature_validate(s, n);
-                return r;
+                return wire_signature_validate(s, n);
         }
 }
 

@@ -118,10 +118,10 @@ def main():
     need('dbus-send', 'dbus-monitor', 'gdbus', 'busctl')
     c = Checks('bus: command-line clients')
     with Bus(name='clients') as bus:
-        dbus_send_checks(c, bus)
-        gdbus_checks(c, bus)
-        busctl_checks(c, bus)
-        monitor_checks(c, bus)
+        for part in (dbus_send_checks, gdbus_checks, busctl_checks, monitor_checks):
+            if not c.check(bus.alive(), f'the bus is running before {part.__name__}'):
+                break
+            part(c, bus)
         c.check(bus.alive(), 'the bus is still running')
     c.finish(bus)
 

@@ -27,14 +27,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from bustest import SLOW, Bus, Checks, limits, skip  # noqa: E402
+from bustest import SLOW, Bus, Checks, die_with_parent, limits, skip  # noqa: E402
 from rawdbus import (DRIVER, F_DESTINATION, F_INTERFACE, F_MEMBER, F_PATH, F_SIGNATURE, F_UNIX_FDS,  # noqa: E402
                      METHOD_CALL, SIGNAL, Conn, Disconnected, marshal, message, method_call, socket_path)
 
 GOOD_CALLS = 200
 LIMIT_CONNS, LIMIT_NAMES, LIMIT_MATCHES = 32, 64, 64
-OUTGOING = 4 * 1024 * 1024
-BROADCAST_RATE = 200 / SLOW      # 64 KiB signals a second (12.5 MiB/s)
+OUTGOING = 8 * 1024 * 1024      # at BROADCAST_RATE a reading subscriber may fall 1.2 s behind
+BROADCAST_RATE = 100 / SLOW      # 64 KiB signals a second (6.25 MiB/s)
 CONFIG = limits(max_connections_per_user=LIMIT_CONNS, max_names_per_connection=LIMIT_NAMES,
                 max_match_rules_per_connection=LIMIT_MATCHES, max_outgoing_bytes=OUTGOING,
                 max_incoming_bytes=OUTGOING, max_message_size=OUTGOING // 2, auth_timeout=5000,
@@ -79,6 +79,10 @@ class Scenario:
         self.rss0 = bus.rss_kib()
         # connected before the offender: must stay connected ("the offender alone")
         self.bystander = Conn(bus.socket, timeout=10 * SLOW).auth().hello()
+
+    def measure_baseline(self):
+        """The good client's rate just before the offender starts (less drift on a shared machine)."""
+        self.baseline = good_client(self.bus, self.c, f'{self.name} (just before)')
 
     def finish(self, disturbed_rate=None):
         c, bus = self.c, self.bus
@@ -279,7 +283,7 @@ def attacker(kind, address):
                 time.sleep(0.01)
     if kind == 'broadcast':
         # 64 KiB signals at BROADCAST_RATE a second: a steady stream a reading
-        # subscriber keeps up with, 16 times the never-reader's quota in 3 s
+        # subscriber keeps up with; over 3 s, 2.3 times the never-reader's quota
         conn = Conn(path, timeout=30).auth().hello()
         payload = b'x' * (64 * 1024 - 64)
         fields = {F_PATH: '/com/example/Flood', F_INTERFACE: 'com.example.Flood', F_MEMBER: 'Big',
@@ -300,7 +304,8 @@ def start_attacker(kind, bus, as_user=None):
     if as_user:
         pw = pwd.getpwnam(as_user)
         argv = ['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}', '--clear-groups'] + argv
-    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True, **kw)
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=die_with_parent, **kw)
 
 
 def stop_attacker(proc):
@@ -327,7 +332,18 @@ def flood_connections(c, bus, base):
         c.note('connection flood skipped: needs root to flood as another uid (nobody)')
         return
     s = Scenario(c, bus, 'connection flood', base)
+    s.measure_baseline()
     proc = start_attacker('connections', bus, as_user='nobody')
+    try:
+        rate, held = connection_flood_measure(c, bus, s)
+    finally:
+        stop_attacker(proc)
+    c.note(f'figure: connection flood: the offender uid holds {held} connections (limit {LIMIT_CONNS})')
+    c.check(0 < held <= LIMIT_CONNS, 'connection flood: max_connections_per_user holds', f'{held} connections')
+    s.finish(rate)
+
+
+def connection_flood_measure(c, bus, s):
     time.sleep(1.0 * SLOW)
     # a client connected before the flood keeps its call rate; a new one must still get in
     rate = good_client(bus, c, 'connection flood', conn=s.bystander)
@@ -338,11 +354,7 @@ def flood_connections(c, bus, base):
         c.note(f'figure: connection flood: a new connection took {time.monotonic() - start:.2f}s (auth+Hello)')
     except (Disconnected, TimeoutError, OSError) as e:
         c.check(False, 'connection flood: a new client of another uid can still connect', repr(e))
-    held = connections_of(s.bystander, pwd.getpwnam('nobody').pw_uid)
-    c.note(f'figure: connection flood: the offender uid holds {held} connections (limit {LIMIT_CONNS})')
-    c.check(0 < held <= LIMIT_CONNS, 'connection flood: max_connections_per_user holds', f'{held} connections')
-    stop_attacker(proc)
-    s.finish(rate)
+    return rate, connections_of(s.bystander, pwd.getpwnam('nobody').pw_uid)
 
 
 def pipelined_flood(c, bus, what, build, limit):
@@ -373,10 +385,13 @@ def flood_names(c, bus, base):
     s = Scenario(c, bus, 'name flood', base)
     pipelined_flood(c, bus, 'name flood', lambda i, serial: method_call(
         serial, *DRIVER, 'RequestName', 'su', [f'com.example.Flood.N{i}', 4]), LIMIT_NAMES)
+    s.measure_baseline()
     proc = start_attacker('names', bus)
-    time.sleep(0.3 * SLOW)
-    rate = good_client(bus, c, 'name flood')
-    stop_attacker(proc)
+    try:
+        time.sleep(0.3 * SLOW)
+        rate = good_client(bus, c, 'name flood')
+    finally:
+        stop_attacker(proc)
     s.finish(rate)
 
 
@@ -384,10 +399,13 @@ def flood_matches(c, bus, base):
     s = Scenario(c, bus, 'match-rule flood', base)
     pipelined_flood(c, bus, 'match-rule flood', lambda i, serial: method_call(
         serial, *DRIVER, 'AddMatch', 's', [f"type='signal',member='M{i}',arg0='{i}'"]), LIMIT_MATCHES)
+    s.measure_baseline()
     proc = start_attacker('matches', bus)
-    time.sleep(0.3 * SLOW)
-    rate = good_client(bus, c, 'match-rule flood')
-    stop_attacker(proc)
+    try:
+        time.sleep(0.3 * SLOW)
+        rate = good_client(bus, c, 'match-rule flood')
+    finally:
+        stop_attacker(proc)
     s.finish(rate)
 
 
@@ -401,7 +419,25 @@ def slow_reader(c, bus, base):
     lazy.call(*DRIVER, 'AddMatch', 's', [rule])
     reader = Conn(bus.socket, timeout=5 * SLOW).auth().hello()
     reader.call(*DRIVER, 'AddMatch', 's', [rule])
+    s.measure_baseline()
     proc = start_attacker('broadcast', bus)
+    try:
+        rate, rss_during = slow_reader_measure(c, bus, reader)
+    finally:
+        stop_attacker(proc)
+    reader.close()
+    c.note(f'figure: slow reader: bus VmRSS {rss_during} KiB while the never-reading subscriber was subscribed')
+    # the lazy subscriber was either cut off or simply lost signals: both are fine
+    # for dbus-daemon; what matters is that the bus did not buffer without bound
+    cut = lazy.is_cut_off(0.5)
+    c.note(f'slow reader: the never-reading subscriber was {"cut off" if cut else "kept (signals dropped)"}')
+    if os.path.basename(bus.daemon) == 'bulkhead-bus':
+        c.check(cut, 'the never-reading subscriber is disconnected once over its outgoing quota')
+    lazy.close()
+    s.finish(rate)
+
+
+def slow_reader_measure(c, bus, reader):
     # the well-behaved subscriber keeps receiving while the lazy one sits
     window = 3.0 * SLOW
     stamps, start = [], time.monotonic()
@@ -417,29 +453,20 @@ def slow_reader(c, bus, base):
     last = stamps[-1] if stamps else 0.0
     c.note(f'figure: slow reader: the reading subscriber got {got} x 64 KiB signals in {window:.0f} s, '
            f'the last at {last:.2f} s')
-    c.check(got >= 100, 'a reading subscriber still receives the broadcast', f'{got} signals')
+    c.check(got >= 32, 'a reading subscriber receives the broadcast', f'{got} signals')
     # dbus-daemon stops reading the broadcaster once the lazy subscriber's queue is
     # full (its max_incoming_bytes stays charged), which stalls every subscriber;
     # bulkhead-bus disconnects the lazy one instead (DESIGN.md): required of ours only
-    stalled = window - last > window / 3
+    expected = BROADCAST_RATE * window
+    stalled = window - last > window / 3 or got < expected / 3
     if os.path.basename(bus.daemon) == 'bulkhead-bus':
-        c.check(not stalled, 'the broadcast never stalls for the reading subscriber', f'last signal at {last:.2f} s')
+        c.check(not stalled, 'the broadcast never stalls for the reading subscriber',
+                f'{got} of ~{expected:.0f} signals, the last at {last:.2f} s')
     elif stalled:
         c.note(f'{bus.daemon} stalls the broadcast behind the never-reading subscriber '
                f'(not required of it; required of bulkhead-bus)')
     rate = good_client(bus, c, 'subscriber that never reads')
-    rss_during = bus.rss_kib()
-    stop_attacker(proc)
-    reader.close()
-    c.note(f'figure: slow reader: bus VmRSS {rss_during} KiB while the never-reading subscriber was subscribed')
-    # the lazy subscriber was either cut off or simply lost signals: both are fine,
-    # what matters is that the bus did not buffer without bound for it
-    cut = lazy.is_cut_off(0.5)
-    c.note(f'slow reader: the never-reading subscriber was {"cut off" if cut else "kept (signals dropped)"}')
-    if os.path.basename(bus.daemon) == 'bulkhead-bus':
-        c.check(cut, 'the never-reading subscriber is disconnected once over its outgoing quota')
-    lazy.close()
-    s.finish(rate)
+    return rate, bus.rss_kib()
 
 
 GROUPS = {

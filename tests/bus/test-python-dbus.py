@@ -315,6 +315,8 @@ def main():
     c = Checks('bus: python3-dbus peers')
     with Bus(name='pydbus') as bus:
         for part in (names_checks, service_checks, signal_checks):
+            if not c.check(bus.alive(), f'the bus is running before {part.__name__}'):
+                break
             try:
                 part(c, bus)
             except Exception as e:   # a crash of one part is a failed check, the rest still runs

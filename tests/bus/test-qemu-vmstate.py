@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from bustest import SLOW, Bus, Checks, Watcher, need, skip  # noqa: E402
+from bustest import SLOW, Bus, Checks, Watcher, die_with_parent, need, skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 QEMU = 'qemu-system-x86_64'
@@ -75,7 +75,7 @@ def start_qemu(tmp, name, bus, extra):
             '-qmp', f'unix:{qmp_path},server=on,wait=off',
             '-object', f'dbus-vmstate,id=dv,addr={bus.address.replace(",", ",,")},id-list={ids}'] + extra
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=die_with_parent)
     try:
         return proc, Qmp(qmp_path, 20 * SLOW, proc)
     except OSError:

@@ -7,15 +7,17 @@ Load validates before replacing the state.
     and Load, and nothing is recorded or changed;
   - a helper told QEMU is uid 65534 refuses root; one told nothing refuses all;
   - Load refuses a state over 1 MiB (StateTooLarge) and one the validator
-    rejects (StateInvalid) without touching the current state.
+    rejects (StateInvalid) without touching the current state;
+  - Save refuses to send a 0-byte state (QEMU 7.2 would drop it).
 """
 import os
+import random
 import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from helperlib import Env, check, skip  # noqa: E402
+from helperlib import Env, check, fail, skip  # noqa: E402
 
 OTHER_UID = 65534
 MiB = 1024 * 1024
@@ -34,6 +36,16 @@ for call in ("Save", "Load"):
     except dbus.exceptions.DBusException as e:
         print(call, e.get_dbus_name(), e.get_dbus_message())
 """
+
+
+def dbus_string_ok(b):
+    """What sd-bus accepts in a string: UTF-8, no NUL, no noncharacters."""
+    try:
+        text = b.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(c != "\0" and not (0xFDD0 <= ord(c) <= 0xFDEF) and (ord(c) & 0xFFFE) != 0xFFFE
+               for c in text)
 
 
 def call(helper, method, *args):
@@ -88,6 +100,38 @@ def main():
         check(st["LoadCount"] == 4 and st["LastLoadStatus"] == "invalid", "refusals recorded")
         _, err = call(h, "Load", dbus.ByteArray(b"\x01new state"))
         check(err is None and h.get() == "new state", "a valid Load replaces the state")
+
+        # hostile bytes (seeded, so every run sends the same): each Load is either
+        # refused as invalid or accepted as valid UTF-8; the helper survives all
+        rng = random.Random(7)
+        accepted = refused = 0
+        for i in range(150):
+            blob = bytes([1]) + bytes(rng.randrange(256) for _ in range(rng.randrange(64)))
+            if i % 3 == 0:
+                blob = bytes([1]) + "\u00e9\u2603".encode() * rng.randrange(8) + blob[1:4]
+            if i % 10 == 1:
+                blob = bytes([1]) + rng.choice(["\ufffe", "\ufdd0", "\U0010ffff", "\ufffd"]).encode()
+            _, err = call(h, "Load", dbus.ByteArray(blob))
+            valid = dbus_string_ok(blob[1:])
+            if err is None:
+                accepted += 1
+                if not valid or h.get() != blob[1:].decode():
+                    fail("invalid state accepted, or not stored: %r" % blob)
+            else:
+                refused += 1
+                if err != "org.bulkhead.Helper1.Error.StateInvalid" or valid:
+                    fail("Load of %r answered %s" % (blob, err))
+        check(accepted > 0 and refused > 0,
+              "150 hostile Loads: %d accepted (valid), %d refused (invalid)" % (accepted, refused))
+        check(h.proc.poll() is None, "the helper is still running")
+
+        empty = env.helper("org.bulkhead.Test.E", "e", fault="save-empty")
+        _, err = call(empty, "Save")
+        st = empty.status()
+        check(err == "org.bulkhead.Helper1.Error.SaveFailed" and st["LastSaveStatus"] == "failed"
+              and "Empty state" in st["LastSaveError"],
+              "a 0-byte state is refused, QEMU 7.2 cannot migrate it (%s)" % err)
+        check(empty.stop() == 0, "helper e ended cleanly")
 
         other = env.helper("org.bulkhead.Test.B", "b", qemu_uid=OTHER_UID)
         _, err = call(other, "Save")

@@ -43,6 +43,8 @@ def main():
         check(src.stop() == 0, "source QEMU quit")
         for h in (a, b, c):
             check(h.stop() == 0, "source helper %s ended cleanly on SIGTERM" % h.id)
+        check("Save x1 last ok (1048576 bytes), Load x0 last none" in b.errors(),
+              "bh_vmstate_get_last_save/load() agree: %r" % b.errors().strip())
 
         a2 = env.helper("org.bulkhead.Test.A", "a")
         b2 = env.helper("org.bulkhead.Test.B", "b")

@@ -13,10 +13,11 @@ Observed with QEMU 7.2 (docs/helper.md has the details):
 Also: a destination helper whose Load fails makes the destination fail.
 """
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from helperlib import Env, check, fail  # noqa: E402
+from helperlib import DEADLINE, Env, check, fail  # noqa: E402
 
 
 def destination(env, stream, fault=None):
@@ -58,6 +59,11 @@ def save_fault(fault, expect_status):
             sf = f.status()
             check(sf["SaveCount"] == 1 and sf["LastSaveStatus"] == expect_status,
                   "f records LastSaveStatus=%s (%s)" % (sf["LastSaveStatus"], sf["LastSaveError"]))
+            q = subprocess.run([os.path.join(env.build, "tests/helper/query-save"),
+                                env.bus_address, f.name], capture_output=True, text=True,
+                               timeout=DEADLINE)
+            check(q.returncode == 0 and q.stdout.startswith("1 %s %s" % (expect_status, sf["LastSaveError"])),
+                  "bh_vmstate_query_save() reads the same: %r" % q.stdout.strip())
         else:
             try:
                 f.status()

@@ -63,3 +63,18 @@ scenario() {
 scenario same same-uid 3-3 "3 3 3 3"
 scenario two two-uids 3-4 "4 3 4 4"
 scenario many many-uids 3-10 "4 3 5 6"
+
+# two VMs on one range never share a uid; a third finds no free block
+spec p1 many-uids 3-10
+spec p2 many-uids 3-10
+spec p3 many-uids 3-10
+"$B" --bus=dbus-daemon run --detach "$T/p1.vm" >/dev/null 2>"$T/err" || fail "p1: $(cat "$T/err")"
+"$B" --bus=dbus-daemon run --detach "$T/p2.vm" >/dev/null 2>"$T/err" || fail "p2: $(cat "$T/err")"
+u1=$(ps_json "sorted({p['uid'] for v in j if v['vm']=='p1' for p in v['processes']})")
+u2=$(ps_json "sorted({p['uid'] for v in j if v['vm']=='p2' for p in v['processes']})")
+[ "$u1" = "[3, 4, 5, 6]" ] && [ "$u2" = "[7, 8, 9, 10]" ] || fail "uid blocks $u1 and $u2 overlap or are not as planned"
+"$B" --bus=dbus-daemon run --detach "$T/p3.vm" >/dev/null 2>"$T/err"
+[ $? = 5 ] || fail "p3 started on an exhausted range"
+grep -q "no free block of 4 uids" "$T/err" || fail "p3: unclear refusal: $(cat "$T/err")"
+"$B" stop p1 && "$B" stop p2 || fail "stop p1/p2"
+echo "ok: uid blocks are exclusive"

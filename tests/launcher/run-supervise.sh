@@ -64,6 +64,17 @@ wait_for "has_owner org.bulkhead.A" || fail "org.bulkhead.A did not come back"
 [ "$(ps_json "[p['restarts'] for v in j for p in v['processes'] if p['name']=='a'][0]")" = 1 ] || fail "restarts not counted"
 echo "ok: killed helper restarted, name back, QEMU pid unchanged"
 
+# the bus dies: restarted at the same address, QEMU runs on, a restarted helper finds it
+oldbus=$(pid_of sv bus)
+kill -9 "$oldbus"
+wait_for '[ "$(pid_of sv bus)" != "$oldbus" ] && [ "$(pid_of sv bus)" != 0 ]' || fail "bus not restarted"
+wait_for "dbus-send --bus=$addr --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.GetId >/dev/null 2>&1" \
+  || fail "no bus at the same address after the restart"
+[ "$(pid_of sv qemu)" = "$qemu" ] || fail "QEMU restarted with the bus"
+kill -9 "$(pid_of sv a)"
+wait_for "has_owner org.bulkhead.A" || fail "helper a did not come back on the new bus"
+echo "ok: a dead bus is restarted at the same address"
+
 # QEMU's exit stops the VM
 kill -9 "$qemu"
 wait_for '[ ! -e "$dir" ]' || fail "QEMU died but the VM was not torn down"

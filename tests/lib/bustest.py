@@ -37,6 +37,22 @@ CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configurat
 '''
 
 
+def die_with_parent():
+    """preexec_fn: the child gets SIGKILL when the test process dies, so a test
+    killed by its timeout leaves no bus, helper or offender behind."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)      # PR_SET_PDEATHSIG
+
+
+def _terminate(signum, frame):
+    raise SystemExit(f'killed by signal {signum}')
+
+
+# meson ends a test that runs too long with SIGTERM: unwind so every `with Bus()` cleans up
+signal.signal(signal.SIGTERM, _terminate)
+
+
 def skip(why):
     """Exit 77 (meson: skipped), saying why."""
     print(f'SKIP: {why}', flush=True)
@@ -102,7 +118,7 @@ class Bus:
             self.proc = subprocess.Popen(
                 [self.daemon, f'--config-file={self.config}', '--nofork', '--print-address=1'],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                env=self.env(), start_new_session=True)
+                env=self.env(), start_new_session=True, preexec_fn=die_with_parent)
         line = b''
         deadline = time.monotonic() + 10 * SLOW
         while not line.endswith(b'\n') and time.monotonic() < deadline:
@@ -185,18 +201,42 @@ class Bus:
                 self.problems.append('bus stderr (tail):\n' + tail)
 
 
+KNOWN_FILE = os.path.join(SRC, 'tests', 'bus', 'known-failing.txt')
+
+
+def known_failing():
+    """Checks bulkhead-bus does not pass yet (tests/bus/known-failing.txt, one
+    check description a line). They apply to bulkhead-bus only: any other daemon
+    under test must pass every check."""
+    daemon = os.environ.get('BUS_UNDER_TEST') or 'bulkhead-bus'
+    if os.path.basename(daemon) != 'bulkhead-bus' or not os.path.exists(KNOWN_FILE):
+        return set()
+    with open(KNOWN_FILE) as f:
+        return {line.strip() for line in f if line.strip() and not line.startswith('#')}
+
+
 class Checks:
-    """Collects results: check(cond, what); finish(bus) exits 0 or 1."""
+    """Collects results: check(cond, what); finish(bus) exits 0 or 1.
+
+    A failing check listed in known-failing.txt is printed as TAP "# TODO"
+    and does not fail the test; a listed check that passes says so.
+    """
 
     def __init__(self, name):
         self.name, self.failed, self.count = name, [], 0
+        self.known, self.known_failed, self.fixed = known_failing(), [], []
 
     def check(self, cond, what, detail=''):
         self.count += 1
-        print(f'{"ok" if cond else "not ok"} {self.count} - {what}' + (f' ({detail})' if detail and not cond else ''),
-              flush=True)
-        if not cond:
+        todo = ' # TODO known failing (tests/bus/known-failing.txt)' if what in self.known else ''
+        print(f'{"ok" if cond else "not ok"} {self.count} - {what}' + (f' ({detail})' if detail and not cond else '')
+              + todo, flush=True)
+        if not cond and todo:
+            self.known_failed.append(what)
+        elif not cond:
             self.failed.append(what)
+        elif todo:
+            self.fixed.append(what)
         return cond
 
     def equal(self, got, want, what):
@@ -210,10 +250,17 @@ class Checks:
             for problem in bus.problems:
                 self.check(False, 'the bus ends cleanly', problem)
         print(f'1..{self.count}')
+        if self.known_failed:
+            print(f'{self.name}: {len(self.known_failed)} known-failing check(s) failed: ' + '; '.join(self.known_failed))
+        if self.fixed:
+            print(f'{self.name}: known-failing check(s) now pass, remove them from {KNOWN_FILE}: '
+                  + '; '.join(self.fixed))
         if self.failed:
             print(f'{self.name}: {len(self.failed)} of {self.count} checks failed: ' + '; '.join(self.failed))
             sys.exit(1)
-        print(f'{self.name}: all {self.count} checks passed')
+        known = f' ({len(self.known_failed)} known-failing)' if self.known_failed else ''
+        print(f'{self.name}: all {self.count - len(self.known_failed)} other checks passed{known}' if known
+              else f'{self.name}: all {self.count} checks passed')
         sys.exit(0)
 
 
@@ -234,7 +281,8 @@ class Watcher:
     def __init__(self, argv, env=None):
         import threading
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                     stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                     preexec_fn=die_with_parent)
         self.chunks = []
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._read, daemon=True)
