@@ -91,20 +91,30 @@ class Bus:
         with open(f'/proc/{self.proc.pid}/task/{self.proc.pid}/children') as f:
             return int(f.read().split()[0])
 
-    def cpu_ticks(self):
-        with open(f'/proc/{self.pid()}/stat') as f:
-            fields = f.read().rsplit(')', 1)[1].split()
-        return int(fields[11]) + int(fields[12])
+    def cpu_seconds(self):
+        """CPU time the bus used so far: /proc/PID/schedstat in ns (exact), else
+        utime+stime from /proc/PID/stat (10 ms ticks: too coarse for short runs)."""
+        try:
+            with open(f'/proc/{self.pid()}/schedstat') as f:
+                return int(f.read().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            with open(f'/proc/{self.pid()}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
-    def mem_kb(self):
-        rss = pss = 0
+    def mem_kb(self, dirty=False):
+        """(RSS, PSS) in kB; with @dirty also Private_Dirty: the pages only this bus has written
+        (heap, stack, data), which unlike PSS does not depend on who else maps the same files."""
+        rss = pss = priv = 0
         with open(f'/proc/{self.pid()}/smaps_rollup') as f:
             for line in f:
                 if line.startswith('Rss:'):
                     rss = int(line.split()[1])
                 elif line.startswith('Pss:'):
                     pss = int(line.split()[1])
-        return rss, pss
+                elif line.startswith('Private_Dirty:'):
+                    priv = int(line.split()[1])
+        return (rss, pss, priv) if dirty else (rss, pss)
 
     def stop(self):
         for p in self.procs:
@@ -195,22 +205,36 @@ def m_spam(count, queue, clients):
     return run
 
 
+def warm_up(bus, queue):
+    """A few hundred calls first: the bus's allocator settles (after 10,000 AddMatch the
+    first calls pay a one-off consolidation of the freed heap) and caches are warm."""
+    subprocess.run([bus.tools['bh-load'], bus.address, 'call', ECHO, '500', str(queue)], check=True,
+                   capture_output=True)
+
+
 def m_load(count, queue, clients=1, fd=False, field=0):
     def run(bus):
         bus.echo()
+        warm_up(bus, queue)
         argv = [bus.tools['bh-load'], bus.address, 'call', ECHO, str(count), str(queue), str(clients)]
         out = subprocess.run(argv + (['--fd'] if fd else []), check=True, capture_output=True, text=True).stdout
         return float(out.split()[field])
     return run
 
 
-def m_cpu_per_call(count, queue):
+def m_cpu_per_call(count, queue, nmatch=0):
+    """Bus CPU time per call (us). Far less sensitive to other load on the machine
+    than a call rate: what the bus itself spends, not how often it got a CPU."""
     def run(bus):
         bus.echo()
-        t0 = bus.cpu_ticks()
+        if nmatch:
+            p = bus.spawn([bus.tools['bh-load'], bus.address, 'hold', '1', str(nmatch)])
+            p.stdout.readline()
+        warm_up(bus, queue)
+        t0 = bus.cpu_seconds()
         subprocess.run([bus.tools['bh-load'], bus.address, 'call', ECHO, str(count), str(queue)], check=True,
                        capture_output=True)
-        return (bus.cpu_ticks() - t0) / os.sysconf('SC_CLK_TCK') * 1e6 / count
+        return (bus.cpu_seconds() - t0) * 1e6 / count
     return run
 
 
@@ -236,8 +260,11 @@ def m_syscalls_per_call(count, queue):
     return run
 
 
-def m_fanout(subs, count):
+def m_fanout(subs, count, nmatch=0):
     def run(bus):
+        if nmatch:  # rules of another connection that never match the signal: must cost ~nothing
+            p = bus.spawn([bus.tools['bh-load'], bus.address, 'hold', '1', str(nmatch)])
+            p.stdout.readline()
         out = subprocess.run([bus.tools['bh-load'], bus.address, 'fanout', str(subs), str(count)], check=True,
                              capture_output=True, text=True).stdout
         return float(out.split()[0])
@@ -253,8 +280,8 @@ def m_startup(which):
 def m_idle_mem(which):
     def run(bus):
         time.sleep(0.2)
-        rss, pss = bus.mem_kb()
-        return rss if which == 'rss' else pss
+        rss, pss, priv = bus.mem_kb(dirty=True)
+        return {'rss': rss, 'pss': pss, 'dirty': priv}[which]
     return run
 
 
@@ -277,6 +304,64 @@ def m_with_matches(nmatch, count, queue):
         p.stdout.readline()
         return m_load(count, queue)(bus)
     return run
+
+
+# ---- PERF.md targets ----------------------------------------------------------------------
+
+def targets(v, vs_floor):
+    """Print PERF.md's targets that this run measured, with the figure and met / NOT met.
+    @v: key -> kind -> median; @vs_floor: key -> ratio to the raw relay floor.
+    Returns CSV rows."""
+    nan = float('nan')
+    ours = lambda key: v.get(key, {}).get('bulkhead-bus', nan)  # noqa: E731
+    peer = lambda key, kind: v.get(key, {}).get(kind, nan)  # noqa: E731
+
+    def best(key, hib):
+        ps = [x for kind, x in v.get(key, {}).items() if kind != 'bulkhead-bus' and x == x]
+        return (max(ps) if hib else min(ps)) if ps else nan
+
+    def cost(base, loaded, rate):
+        """fraction of throughput (rate) or extra CPU per call (not rate) the load costs"""
+        b, x = ours(base), ours(loaded)
+        return (1 - x / b if rate else x / b - 1) if b == b and x == x and b else nan
+
+    checks = [
+        ('queue 1 >= 1.2 x better peer (bh-load)', ours('load_q1') / best('load_q1', True), '>=', 1.2, 'x'),
+        ('queue 1 >= 1.2 x better peer (dbus-test-tool)', ours('spam_q1') / best('spam_q1', True), '>=', 1.2, 'x'),
+        ('queue 1 >= 90 % of raw relay floor (bh-load)', vs_floor.get('load_q1', nan), '>=', 0.9, ''),
+        ('queue 10 >= 2 x better peer (bh-load)', ours('load_q10') / best('load_q10', True), '>=', 2, 'x'),
+        ('queue 10 >= 2 x better peer (dbus-test-tool)', ours('spam_q10') / best('spam_q10', True), '>=', 2, 'x'),
+        ('4 clients x queue 10 >= 2 x better peer (bh-load)', ours('load_4x10') / best('load_4x10', True),
+         '>=', 2, 'x'),
+        ('4 clients x queue 10 >= 2 x (dbus-test-tool)', ours('spam_4x10') / best('spam_4x10', True), '>=', 2, 'x'),
+        ('bus CPU per call <= 0.5 x dbus-broker', ours('cpu_call') / peer('cpu_call', 'dbus-broker'), '<=', 0.5,
+         'x'),
+        ('idle PSS <= 0.5 x dbus-broker', ours('idle_pss') / peer('idle_pss', 'dbus-broker'), '<=', 0.5, 'x'),
+        ('PSS per idle connection <= 2 kB', ours('per_conn'), '<=', 2, 'kB'),
+        ('PSS per match rule <= 0.3 kB', ours('per_match'), '<=', 0.3, 'kB'),
+        ('spawn -> first Hello <= 0.6 x dbus-daemon', ours('start_hello') / peer('start_hello', 'dbus-daemon'),
+         '<=', 0.6, 'x'),
+        ('1,000 policy rules cost <= 10 % (calls/s)', cost('rules_0', 'rules_1000', True), '<=', 0.1, ''),
+        ('1,000 policy rules cost <= 10 % (bus CPU/call)', cost('cpu_call', 'cpu_rules_1000', False), '<=', 0.1,
+         ''),
+        ('10,000 match rules cost <= 10 % (calls/s)', cost('rules_0', 'matches_10k', True), '<=', 0.1, ''),
+        ('10,000 match rules cost <= 10 % (bus CPU/call)', cost('cpu_call', 'cpu_matches_10k', False), '<=', 0.1,
+         ''),
+        ('10,000 other match rules cost <= 10 % (fan-out)', cost('fanout_10', 'fanout_10_m10k', True), '<=', 0.1,
+         ''),
+    ]
+    rows = []
+    print('\nPERF.md targets (from the medians above; "-" = not measured in this run):')
+    for what, x, op, limit, unit in checks:
+        if x != x:
+            verdict, shown = '-', '-'
+        else:
+            ok = x >= limit if op == '>=' else x <= limit
+            verdict = 'met' if ok else 'NOT met'
+            shown = f'{x * 100:.0f} %' if unit == '' else f'{x:.2f} {unit}'
+        print(f'  {what:52} {shown:>10}  {verdict}')
+        rows.append(['target', what, unit, x, limit, op, verdict])
+    return rows
 
 
 # ---- the run ----------------------------------------------------------------------------
@@ -324,12 +409,19 @@ def main():
         ('fd_q10', 'calls/s with one unix fd each, queue 10', 'calls/s', True, m_load(10000 // k, 10, fd=True), 0, None),
         ('fanout_10', 'signal deliveries/s, 10 subscribers', 'msgs/s', True, m_fanout(10, 2000 // k), 0, None),
         ('fanout_100', 'signal deliveries/s, 100 subscribers', 'msgs/s', True, m_fanout(100, 500 // k), 0, None),
+        ('fanout_10_m10k', 'deliveries/s, 10 subscribers, +10,000 rules', 'msgs/s', True,
+         m_fanout(10, 2000 // k, 10000), 0, None),
         ('cpu_call', 'bus CPU per call, queue 10', 'us', False, m_cpu_per_call(20000 // k, 10), 0, None),
+        ('cpu_rules_1000', 'bus CPU per call, 1,000 policy rules', 'us', False, m_cpu_per_call(20000 // k, 10),
+         1000, None),
+        ('cpu_matches_10k', 'bus CPU per call, 10,000 match rules', 'us', False,
+         m_cpu_per_call(20000 // k, 10, 10000), 0, None),
         ('sys_call', 'bus system calls per call, queue 10', 'calls', False, m_syscalls_per_call(5000 // k, 10), 0, None),
         ('start_addr', 'spawn -> address printed', 'ms', False, m_startup('address'), 0, None),
         ('start_hello', 'spawn -> first Hello answered', 'ms', False, m_startup('hello'), 0, None),
         ('idle_rss', 'idle RSS', 'kB', False, m_idle_mem('rss'), 0, None),
         ('idle_pss', 'idle PSS', 'kB', False, m_idle_mem('pss'), 0, None),
+        ('idle_dirty', 'idle private dirty memory', 'kB', False, m_idle_mem('dirty'), 0, None),
         ('per_conn', 'PSS per idle connection (200)', 'kB', False, m_per_object(200, 0), 0, None),
         ('per_match', 'PSS per match rule (10,000)', 'kB', False, m_per_object(1, 10000), 0, None),
         ('rules_0', 'calls/s queue 10, 0 policy rules', 'calls/s', True, m_load(20000 // k, 10), 0, None),
@@ -342,13 +434,17 @@ def main():
         ms = [m for m in ms if m[0] in keep]
     results = {}
     floors = {}
+    floor_argv = {'floor_q1': [str(5000 // k), '1'], 'floor_q10': [str(50000 // k), '10']}
     for rep in range(args.reps):
-        floors.setdefault('floor_q1', []).append(float(subprocess.run(
-            [tools['relay-floor'], str(5000 // k), '1'], capture_output=True, text=True, check=True).stdout))
-        floors.setdefault('floor_q10', []).append(float(subprocess.run(
-            [tools['relay-floor'], str(50000 // k), '10'], capture_output=True, text=True, check=True).stdout))
         order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]
         for key, title, unit, hib, fn, rules, floor in ms:
+            if floor:
+                # measured right before the row it is compared with, not once per repetition:
+                # on a shared machine the load changes within minutes
+                f = float(subprocess.run([tools['relay-floor']] + floor_argv[floor], capture_output=True,
+                                         text=True, check=True).stdout)
+                floors.setdefault(floor, []).append(f)
+                floors.setdefault((key, 'floor'), []).append(f)
             for kind in order:
                 bus = Bus(kind, tools, rules).start()
                 try:
@@ -375,10 +471,11 @@ def main():
         m = med(vals)
         return f'{(max(vals) - min(vals)) / 2 / m * 100:.0f}%' if len(vals) > 1 and m else ''
 
-    stamp = datetime.datetime.now().strftime('%Y-%m-%d %H:%M')
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     print(f'\nbulkhead-bus vs dbus-daemon and dbus-broker -- {stamp}, {platform.node()}, '
           f'{os.cpu_count()} CPUs, {args.reps} repetitions, medians and their +-spread')
-    print('floor: raw relay q1 %.0f/s, q10 %.0f/s' % (med(floors['floor_q1']), med(floors['floor_q10'])))
+    print('floor: raw relay q1 %.0f/s, q10 %.0f/s' % (med(floors.get('floor_q1', [])),
+                                                      med(floors.get('floor_q10', []))))
     head = f'{"measure":48} {"unit":8}' + ''.join(f' {k:>18}' for k in kinds) + f' {"vs best peer":>13} {"vs floor":>9}'
     print(head)
     rows = []
@@ -389,11 +486,16 @@ def main():
         peers = [p for p in peers if p == p]
         best = (max(peers) if hib else min(peers)) if peers else float('nan')
         ratio = (ours / best if hib else best / ours) if best and ours else float('nan')
-        vs_floor = ours / med(floors[floor]) if floor else float('nan')
+        # the median of the ratios to the floor measured next to each repetition
+        vs_floor = med([o / f for o, f in zip(vals['bulkhead-bus'], floors[(key, 'floor')]) if f]) \
+            if floor else float('nan')
         cells = ''.join(f' {fmt(med(vals[k])):>12} {spread(vals[k]):>5}' for k in kinds)
         print(f'{title:48} {unit:8}{cells} {ratio:>12.2f}x' + (f' {vs_floor:>9.2f}' if floor else ''))
         rows.append([key, title, unit] + [med(vals[k]) for k in kinds] + [ratio, vs_floor])
     print('ratio: bulkhead-bus / better peer for rates, better peer / bulkhead-bus for costs (>1 = we win)')
+    rows += targets({key: {kind: med(results[(key, kind)]) for kind in kinds} for key, *_ in ms},
+                    {key: med([o / f for o, f in zip(results[(key, 'bulkhead-bus')], floors[(key, 'floor')])
+                               if f]) for key, *_, floor in ms if floor})
     os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
     path = os.path.join(HERE, 'results', datetime.datetime.now().strftime('%Y%m%d-%H%M%S') + '.csv')
     with open(path, 'w', newline='') as f:

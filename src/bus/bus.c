@@ -129,6 +129,7 @@ int bus_new(const Log *log, BusConfig *config, const char *config_path, Bus **re
         list_init(&b->dirty);
         list_init(&b->graveyard);
         list_init(&b->doomed);
+        list_init(&b->fds_pending);
         if (config_path && !(b->config_path = strdup(config_path))) {
                 bus_free(b);
                 return -ENOMEM;
@@ -192,6 +193,7 @@ Bus *bus_free(Bus *b)
         safe_close(b->timer_fd);
         bus_config_free(b->config);
         free(b->config_path);
+        free(b->spare_in);
         free(b);
         return NULL;
 }
@@ -434,6 +436,7 @@ void bus_peer_disconnect(Bus *b, Peer *p)
                 b->n_incomplete--;
         }
         list_del(&p->monitor_link);
+        list_del(&p->fds_pending_link);
         drop_replies(b, p);
         match_registry_remove_peer(&b->matches, p);
         driver_peer_gone(b, p);
@@ -564,6 +567,19 @@ static void process_input(Bus *b, Peer *p)
         }
 }
 
+/* Track fds that arrived ahead of the rest of their message (pending_fd_timeout). */
+static void track_pending_fds(Bus *b, Peer *p)
+{
+        if (p->dead || p->conn.n_in_fds == 0) {
+                list_del(&p->fds_pending_link);
+                return;
+        }
+        if (p->creds.uid == 0 || list_linked(&p->fds_pending_link))
+                return;
+        p->fds_pending_usec = bus_now();
+        list_add_tail(&b->fds_pending, &p->fds_pending_link);
+}
+
 static void on_peer(Bus *b, Peer *p, uint32_t events)
 {
         bool eagain = false;
@@ -589,6 +605,7 @@ static void on_peer(Bus *b, Peer *p, uint32_t events)
         }
         if (!eagain)
                 process_input(b, p);
+        track_pending_fds(b, p);
 }
 
 static void flush_dirty(Bus *b)
@@ -649,13 +666,62 @@ static void on_event(Bus *b, const struct epoll_event *ev)
         }
 }
 
+/*
+ * Connections that have not said Hello within auth_timeout go. The list is
+ * in accept order, so only its head needs looking at. Returns the epoll
+ * timeout (ms) until the next one expires, -1 if none.
+ */
+static int expire_pending_fds(Bus *b, uint64_t now)
+{
+        uint64_t limit = b->config->limits.pending_fd_timeout * 1000u;
+
+        while (!list_empty(&b->fds_pending)) {
+                Peer *p = container_of(b->fds_pending.next, Peer, fds_pending_link);
+                uint64_t deadline = p->fds_pending_usec + limit;
+
+                if (deadline > now)
+                        return (int)MIN((deadline - now) / 1000u + 1, (uint64_t)INT32_MAX);
+                log_info(b->log, "Disconnecting %s: file descriptors pending longer than "
+                         "pending_fd_timeout", p->unique_name);
+                bus_peer_disconnect(b, p);
+        }
+        return -1;
+}
+
+static int expire_incomplete(Bus *b)
+{
+        uint64_t limit = b->config->limits.auth_timeout * 1000u, now = bus_now();
+        int t = expire_pending_fds(b, now);
+
+        while (!list_empty(&b->incomplete)) {
+                Peer *p = container_of(b->incomplete.next, Peer, incomplete_link);
+                uint64_t deadline = p->connect_usec + limit;
+
+                if (deadline > now) {
+                        int u = (int)MIN((deadline - now) / 1000u + 1, (uint64_t)INT32_MAX);
+
+                        return t < 0 ? u : MIN(t, u);
+                }
+                log_info(b->log, "Disconnecting a connection that did not complete within "
+                         "auth_timeout (uid %u)", (unsigned)p->creds.uid);
+                bus_peer_disconnect(b, p);
+        }
+        return t;
+}
+
 /** bus_run() - see bus.h. */
 int bus_run(Bus *b)
 {
         struct epoll_event evs[64];
 
         while (!b->exiting) {
-                int n = epoll_wait(b->epoll_fd, evs, (int)ELEMENTSOF(evs), -1);
+                int timeout = expire_incomplete(b), n;
+
+                /* expiries emit signals and leave peers to free */
+                flush_dirty(b);
+                disconnect_doomed(b);
+                reap(b);
+                n = epoll_wait(b->epoll_fd, evs, (int)ELEMENTSOF(evs), timeout);
 
                 if (n < 0) {
                         if (errno == EINTR)

@@ -56,6 +56,7 @@ typedef struct Bus {
         uint64_t next_id;
         unsigned n_peers, n_incomplete;
         ListNode incomplete;    /* peers before Hello */
+        ListNode fds_pending;   /* Peer.fds_pending_link: fds without their message yet */
         Hashmap users;          /* UserQuota by uid */
         NameRegistry names;
         MatchRegistry matches;
@@ -67,6 +68,7 @@ typedef struct Bus {
         uint32_t serial;        /* driver's message serials */
         uint64_t stamp;         /* per-broadcast dedupe counter */
         uint64_t timer_armed;   /* deadline the timerfd is set to */
+        uint8_t *spare_in;      /* Connection.spare_in: one empty input buffer for all peers */
 } Bus;
 
 /**

@@ -62,6 +62,11 @@ static int ensure_in_space(Connection *c, size_t want)
         }
         if (c->in_cap - c->in_len >= want)
                 return 0;
+        if (!c->in && want <= READ_CHUNK && c->spare_in && *c->spare_in) {
+                c->in = TAKE_PTR(*c->spare_in);
+                c->in_cap = READ_CHUNK;
+                return 0;
+        }
         cap = c->in_len + want;
         if (cap < READ_CHUNK)
                 cap = READ_CHUNK;
@@ -202,7 +207,10 @@ int connection_pop(Connection *c, Msg **ret_msg)
 
         if (c->authenticated && avail == 0 && c->in) {
                 /* all consumed: an idle peer holds no input buffer */
-                free(c->in);
+                if (c->in_cap == READ_CHUNK && c->spare_in && !*c->spare_in)
+                        *c->spare_in = c->in;
+                else
+                        free(c->in);
                 c->in = NULL;
                 c->in_pos = c->in_len = c->in_cap = 0;
         }

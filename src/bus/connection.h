@@ -27,8 +27,10 @@ typedef struct Connection {
         WireSasl *sasl;         /* until BEGIN: freed once authenticated (4 kB less per peer) */
         ConnectionLimits limits;
 
-        uint8_t *in;            /* input bytes not yet consumed */
+        uint8_t *in;            /* input bytes not yet consumed; NULL when all are */
         size_t in_pos, in_len, in_cap;
+        uint8_t **spare_in;     /* optional: one empty input buffer the bus keeps for all
+                                 * its connections, so that busy ones do not malloc per read */
         int *in_fds;            /* fds received, not yet given to a message */
         unsigned n_in_fds, in_fds_cap;
 

@@ -66,6 +66,7 @@ int peer_new(struct Bus *bus, int fd, Peer **ret)
                                            (uint64_t)WIRE_MAX_MESSAGE_SIZE);
         lim.max_message_fds = (unsigned)MIN(bus->config->limits.max_message_unix_fds, 1024u);
         r = connection_init(&p->conn, fd, &cfg, &lim);
+        p->conn.spare_in = &bus->spare_in;
         if (r == 0)
                 r = peer_policy(bus, p);
         if (r < 0) {

@@ -47,6 +47,8 @@ typedef struct Peer {
         ListNode incomplete_link; /* in Bus.incomplete until Hello */
         uint64_t match_stamp;   /* dedupe receivers of one broadcast */
         uint64_t connect_usec;
+        uint64_t fds_pending_usec; /* since when received fds wait for their message */
+        ListNode fds_pending_link; /* in Bus.fds_pending */
         struct MatchRule **monitor_rules; /* BecomeMonitor rules */
         unsigned n_monitor_rules;
 } Peer;

@@ -101,6 +101,39 @@ static void write_state(Launcher *l, const char *state)
 
 /* ---- starting ---- */
 
+/*
+ * socket-fd = yes: we bind the helper's socket (ours, group the VM's, 0660:
+ * QEMU may connect, the helper needs no path and no VM group) and pass the
+ * listening fd as fd 3, again on each restart.
+ */
+static int bind_helper_socket(Launcher *l, size_t i)
+{
+        const VmHelper *h = &l->spec->helpers[i];
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        Proc *p = &l->procs[2 + i];
+        mode_t old;
+        int fd;
+
+        if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/h-%s/%s", l->dir, h->name, h->socket) >=
+            sizeof(sa.sun_path))
+                return log_err(l->log, "helper %s: socket path too long", h->name), -ENAMETOOLONG;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        old = umask(0117);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0 ||
+            (l->plan.privileged && chown(sa.sun_path, l->plan.manager_uid, l->plan.vm_gid) < 0)) {
+                int err = errno;
+
+                umask(old);
+                close(fd);
+                return log_err(l->log, "%s: %s", sa.sun_path, strerror(err)), -err;
+        }
+        umask(old);
+        p->listen_fd = fd;
+        return 0;
+}
+
 static int make_dirs(Launcher *l)
 {
         bool shared = l->plan.privileged;
@@ -130,6 +163,11 @@ static int make_dirs(Launcher *l)
                 if (mkdir(hd, shared ? 0750 : 0700) < 0 ||
                     (shared && chown(hd, l->plan.helper_uids[i], l->plan.vm_gid) < 0))
                         return log_err(l->log, "%s: %m", hd), -errno;
+                if (l->spec->helpers[i].socket_fd) {
+                        r = bind_helper_socket(l, i);
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
 }
@@ -217,6 +255,9 @@ static int base_env(Launcher *l, char ***env)
 static void proc_groups(const Launcher *l, const Proc *p, gid_t *groups, size_t *n)
 {
         *n = 0;
+        /* a helper given its socket as an fd needs no way into the runtime directory */
+        if (p->listen_fd >= 0)
+                return;
         if (l->plan.privileged && p->gid != l->plan.vm_gid)
                 groups[(*n)++] = l->plan.vm_gid;
 }
@@ -273,6 +314,7 @@ static int start_proc(Launcher *l, Proc *p, const char *path, char **argv, char 
         _cleanup_(strvp_free) char **ro = NULL, **rw = NULL;
         const VmHelper *h = p->helper_index >= 0 ? &l->spec->helpers[p->helper_index] : NULL;
         gid_t groups[2];
+        SandboxCap caps[8];
         ProcStart s = {
                 .path = path, .argv = argv, .envp = env, .groups = groups, .fds = fds, .n_fds = n_fds,
                 .sandbox = !l->opts->no_sandbox, .privileged = l->plan.privileged, .host_network = host_net,
@@ -287,6 +329,15 @@ static int start_proc(Launcher *l, Proc *p, const char *path, char **argv, char 
                 return r;
         s.ro_paths = (const char *const *)ro;
         s.rw_paths = (const char *const *)rw;
+        s.no_landlock = h && h->no_landlock;
+        if (h && h->n_caps) {
+                if (h->n_caps > ELEMENTSOF(caps))
+                        return -EINVAL;
+                for (size_t i = 0; i < h->n_caps; i++)
+                        caps[i] = (SandboxCap){ .cap = h->caps[i], .reason = h->cap_reasons[i] };
+                s.keep_caps = caps;
+                s.n_keep_caps = h->n_caps;
+        }
 
         /*
          * QEMU's -display dbus authenticates each display client's peer-to-peer
@@ -428,7 +479,8 @@ static int start_helper(Launcher *l, size_t i)
             push_env(&env, "BULKHEAD_HELPER_DIR", hd) < 0 ||
             (h->vmstate_id && push_env(&env, "BULKHEAD_VMSTATE_ID", h->vmstate_id) < 0))
                 return -ENOMEM;
-        return start_proc(l, p, path, argv, env, NULL, 0, h->own_seccomp ? SANDBOX_SECCOMP_NONE : SANDBOX_SECCOMP_HELPER,
+        return start_proc(l, p, path, argv, env, p->listen_fd >= 0 ? &p->listen_fd : NULL, p->listen_fd >= 0,
+                          h->own_seccomp ? SANDBOX_SECCOMP_NONE : SANDBOX_SECCOMP_HELPER,
                           h->provides == PROVIDES_NET,
                           h->memory_max, h->tasks_max);
 }
@@ -561,6 +613,7 @@ static void teardown(Launcher *l)
                 while (p->log_fd >= 0)
                         proc_drain_log(p, l->out_fd);
                 p->cgroup = sandbox_cgroup_free(p->cgroup);
+                p->listen_fd = safe_close(p->listen_fd);
         }
         l->qmp_listen_fd = safe_close(l->qmp_listen_fd);
         if (l->dir_created)
@@ -759,15 +812,17 @@ static int plan(Launcher *l)
 
 static void init_procs(Launcher *l)
 {
-        l->procs[0] = (Proc){ .role = PROC_BUS, .helper_index = -1, .uid = l->plan.bus_uid, .log_fd = -1 };
+        l->procs[0] = (Proc){ .role = PROC_BUS, .helper_index = -1, .uid = l->plan.bus_uid, .log_fd = -1,
+                              .listen_fd = -1 };
         snprintf(l->procs[0].name, sizeof(l->procs[0].name), "bus");
-        l->procs[1] = (Proc){ .role = PROC_QEMU, .helper_index = -1, .uid = l->plan.qemu_uid, .log_fd = -1 };
+        l->procs[1] = (Proc){ .role = PROC_QEMU, .helper_index = -1, .uid = l->plan.qemu_uid, .log_fd = -1,
+                              .listen_fd = -1 };
         snprintf(l->procs[1].name, sizeof(l->procs[1].name), "qemu");
         for (size_t i = 0; i < l->spec->n_helpers; i++) {
                 Proc *p = &l->procs[2 + i];
 
                 *p = (Proc){ .role = PROC_HELPER, .helper_index = (int)i, .uid = l->plan.helper_uids[i],
-                             .log_fd = -1 };
+                             .log_fd = -1, .listen_fd = -1 };
                 snprintf(p->name, sizeof(p->name), "%s", l->spec->helpers[i].name);
         }
         l->n_procs = 2 + l->spec->n_helpers;

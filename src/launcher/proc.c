@@ -190,6 +190,9 @@ int proc_start(Proc *p, const ProcStart *s, char **ret_error)
                 prof.stderr_fd = logpipe[1];
                 prof.cgroup.memory_max = s->memory_max;
                 prof.cgroup.pids_max = s->pids_max;
+                prof.landlock = !s->no_landlock;
+                prof.keep_caps = s->keep_caps;
+                prof.n_keep_caps = s->n_keep_caps;
                 /* the view (root) or Landlock (everyone) lets the child see these */
                 prof.rw_paths = s->rw_paths ? s->rw_paths : none;
                 prof.ro_paths = s->ro_paths ? s->ro_paths : none;

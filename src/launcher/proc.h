@@ -35,6 +35,7 @@ typedef struct Proc {
         char logbuf[2048];
         size_t loglen;
         SandboxCgroup *cgroup;
+        int listen_fd;           /* socket-fd: the socket the launcher bound for it, -1 = none */
 } Proc;
 
 /* what a start needs beyond the Proc itself; all borrowed */
@@ -50,11 +51,14 @@ typedef struct ProcStart {
         bool privileged;         /* root: namespaces and a filesystem view */
         bool host_network;       /* keep the host's network namespace (passt) */
         bool host_pids;          /* keep the host's pid namespace (see launcher.c: display) */
+        bool no_landlock;        /* no Landlock: the program mounts to isolate itself (passt) */
         SandboxSeccomp seccomp;
         const char *const *rw_paths;
         const char *const *ro_paths;
         uint64_t memory_max;
         uint64_t pids_max;
+        const SandboxCap *keep_caps; /* capabilities it keeps, each with its reason */
+        size_t n_keep_caps;
 } ProcStart;
 
 /* proc_start() - start @p; on failure @ret_error gets a malloc'd reason. Returns 0 or -errno. */

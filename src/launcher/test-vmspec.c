@@ -78,6 +78,19 @@ static void test_good(void)
         s = parse_ok(VM);
         assert(s->identity == IDENTITY_SAME_UID && !s->has_uids && s->n_helpers == 0);
         vmspec_free(s);
+
+        /* virtiofsd's and passt's keys: the socket as an fd, capabilities with reasons, no Landlock */
+        s = parse_ok(VM "[helper fs]\nexec = /v --fd=3\nprovides = fs\nfs-tag = share\nsocket-fd = yes\n"
+                        "capabilities = sys_chroot: chroot into the share,\n  setpcap: libcap-ng bounding set\n"
+                        "[helper net]\nexec = passt\nprovides = net\nlandlock = no\nseccomp = own\n");
+        assert(s->helpers[0].socket_fd && !s->helpers[0].no_landlock);
+        assert(s->helpers[0].n_caps == 2 && s->helpers[0].caps[0] == 18 /* CAP_SYS_CHROOT */ &&
+               s->helpers[0].caps[1] == 8 /* CAP_SETPCAP */);
+        assert(!strcmp(s->helpers[0].cap_reasons[0], "chroot into the share"));
+        assert(!strncmp(s->helpers[0].cap_reasons[1], "libcap-ng", 9));
+        assert(s->helpers[1].no_landlock && s->helpers[1].own_seccomp && !s->helpers[1].socket_fd);
+        assert(s->helpers[1].n_caps == 0);
+        vmspec_free(s);
 }
 
 static void test_bad(void)
@@ -106,6 +119,14 @@ static void test_bad(void)
         parse_bad(VM "[helper h]\nexec = /bin/true\nrestart = maybe\n", 6, "restart:");
         parse_bad(VM "[helper h]\nexec = /bin/true\nprovides = fs\n", 4, "needs fs-tag");
         parse_bad(VM "[helper h]\nexec = /bin/true\nsocket = ../x\n", 6, "socket:");
+        parse_bad(VM "[helper h]\nexec = /bin/true\nsocket-fd = yes\n", 4, "socket-fd without provides");
+        parse_bad(VM "[helper h]\nexec = /bin/true\nsocket-fd = maybe\n", 6, "socket-fd:");
+        parse_bad(VM "[helper h]\nexec = /bin/true\nlandlock = off\n", 6, "landlock:");
+        parse_bad(VM "[helper h]\nexec = /bin/true\ncapabilities = sys_chroot\n", 6, "NAME: REASON");
+        parse_bad(VM "[helper h]\nexec = /bin/true\ncapabilities = sys_chroot:\n", 6, "needs a reason");
+        parse_bad(VM "[helper h]\nexec = /bin/true\ncapabilities = fly: up\n", 6, "unknown capability");
+        parse_bad(VM "[helper h]\nexec = /bin/true\ncapabilities = sys_chroot: a, fly: b\n", 6, "unknown capability");
+        parse_bad(VM "[helper h]\nexec = /bin/true\ncapabilities = ,\n", 6, "NAME: REASON");
         parse_bad(VM "[helper h]\nexec = /bin/true\nread-only-paths = rel\n", 6, "not an absolute path");
         parse_bad(VM "[helper h]\nexec = /bin/true\nsame-uid-as = bus\n", 6, "same-uid-as");
         parse_bad(VM "[helper h]\nexec = /bin/true\n[helper h]\nexec = /bin/true\n", 6, "duplicate section");

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "launcher/vmspec.h"
+#include "sandbox/sandbox.h"
 #include "util/error.h"
 
 #define VMSPEC_MAX_FILE_SIZE (1024 * 1024)
@@ -562,6 +563,48 @@ static int interpret_vm(Parser *p, VmSpec *s)
         return r;
 }
 
+/* capabilities = NAME: REASON[, NAME: REASON...]: each kept capability says why */
+static int parse_caps(Parser *p, const RawEntry *e, VmHelper *h)
+{
+        _cleanup_free_ char *copy = strdup(e->value);
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+                char *colon = strchr(item, ':'), *reason;
+                int cap, *caps;
+
+                while (*item && strchr(" \t\n", *item))
+                        item++;
+                if (!colon)
+                        return BAD(p, e, "capabilities: expected NAME: REASON, got \"%s\"", item);
+                *colon = 0;
+                for (char *end = colon; end > item && strchr(" \t\n", end[-1]); end--)
+                        end[-1] = 0;
+                reason = colon + 1;
+                while (*reason && strchr(" \t\n", *reason))
+                        reason++;
+                cap = sandbox_cap_from_name(item);
+                if (cap < 0)
+                        return BAD(p, e, "capabilities: unknown capability \"%s\"", item);
+                if (!reason[0])
+                        return BAD(p, e, "capabilities: %s needs a reason after ':'", item);
+                if (h->n_caps >= 8)
+                        return BAD(p, e, "capabilities: at most 8");
+                caps = realloc(h->caps, (h->n_caps + 1) * sizeof(int));
+                if (!caps)
+                        return -ENOMEM;
+                h->caps = caps;
+                if (strv_push(&h->cap_reasons, reason) < 0)
+                        return -ENOMEM;
+                h->caps[h->n_caps++] = cap;
+        }
+        if (!h->n_caps)
+                return BAD(p, e, "capabilities: expected NAME: REASON");
+        return 0;
+}
+
 static int interpret_helper_key(Parser *p, const RawEntry *e, VmHelper *h)
 {
         bool b;
@@ -657,6 +700,20 @@ static int interpret_helper_key(Parser *p, const RawEntry *e, VmHelper *h)
                         return BAD(p, e, "seccomp: expected helper or own, got \"%s\"", e->value);
                 return 0;
         }
+        if (!strcmp(e->key, "landlock")) {
+                if (parse_bool(e->value, &b) < 0)
+                        return BAD(p, e, "landlock: expected yes or no, got \"%s\"", e->value);
+                h->no_landlock = !b;
+                return 0;
+        }
+        if (!strcmp(e->key, "socket-fd")) {
+                if (parse_bool(e->value, &b) < 0)
+                        return BAD(p, e, "socket-fd: expected yes or no, got \"%s\"", e->value);
+                h->socket_fd = b;
+                return 0;
+        }
+        if (!strcmp(e->key, "capabilities"))
+                return parse_caps(p, e, h);
         if (!strcmp(e->key, "same-uid-as")) {
                 if (strcmp(e->value, "qemu") != 0)
                         return BAD(p, e, "same-uid-as: only \"qemu\" is accepted, got \"%s\"", e->value);
@@ -688,6 +745,9 @@ static int interpret_helper(Parser *p, const RawSection *raw, VmHelper *h)
                        VMSPEC_E_INVALID;
         if (h->fs_tag && h->provides != PROVIDES_FS)
                 return parser_fail(p, raw->line, "[helper %s]: fs-tag without provides = fs", h->name),
+                       VMSPEC_E_INVALID;
+        if (h->socket_fd && h->provides == PROVIDES_NONE)
+                return parser_fail(p, raw->line, "[helper %s]: socket-fd without provides", h->name),
                        VMSPEC_E_INVALID;
         if (h->provides != PROVIDES_NONE && !h->socket &&
             asprintf(&h->socket, "%s.sock", h->name) < 0) {
@@ -868,6 +928,8 @@ static void helper_clear(VmHelper *h)
         free(h->vmstate_id);
         free(h->socket);
         free(h->fs_tag);
+        free(h->caps);
+        strv_free(h->cap_reasons);
         strv_free(h->ro_paths);
         strv_free(h->rw_paths);
 }

@@ -67,6 +67,11 @@ typedef struct VmHelper {
         bool own_seccomp;     /* seccomp = own: the program filters itself (passt); ours is off */
         char **ro_paths;      /* read-only-paths: bound read-only into its filesystem view */
         char **rw_paths;      /* read-write-paths: bound read-write */
+        bool no_landlock;     /* landlock = no: a program that mounts to isolate itself (passt) */
+        bool socket_fd;       /* socket-fd = yes: the launcher binds ${socket}, passes it as fd 3 */
+        int *caps;            /* capabilities: CAP_* numbers it keeps (ambient) ... */
+        char **cap_reasons;   /* ... and why, one per cap (NULL-terminated) */
+        size_t n_caps;
         unsigned line;        /* line of its [helper NAME] header */
 } VmHelper;
 
