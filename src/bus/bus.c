@@ -145,6 +145,7 @@ int bus_new(const Log *log, BusConfig *config, const char *config_path, Bus **re
         hashmap_init(&b->users, b->seed ^ 1);
         name_registry_init(&b->names, b->seed ^ 2);
         match_registry_init(&b->matches, b->seed ^ 3);
+        policy_cache_init(&b->policies, b->seed ^ 5);
         reply_registry_init(&b->replies, b->seed ^ 4);
         r = setup_fds(b);
         if (r < 0) {
@@ -187,6 +188,7 @@ Bus *bus_free(Bus *b)
         hashmap_deinit(&b->peers);
         reply_registry_deinit(&b->replies);
         match_registry_deinit(&b->matches);
+        policy_cache_deinit(&b->policies);
         name_registry_deinit(&b->names);
         safe_close(b->epoll_fd);
         safe_close(b->signal_fd);
@@ -744,20 +746,13 @@ static void refresh_policies(Bus *b)
         HashIter it = HASH_ITER_INIT;
         HashNode *n;
 
+        /* an entry that cannot be recompiled keeps its old snapshot, as before */
+        (void)policy_cache_reload(&b->policies, b->config->policy);
         while ((n = hashmap_next(&b->peers, &it))) {
                 Peer *p = container_of(n, Peer, id_node);
-                PolicySnapshot *s = NULL;
-                gid_t gids[65];
-                size_t k = 0;
 
-                gids[k++] = p->creds.gid;
-                for (size_t i = 0; i < p->creds.n_groups && k < ELEMENTSOF(gids); i++)
-                        if (p->creds.groups[i] != p->creds.gid)
-                                gids[k++] = p->creds.groups[i];
-                if (policy_snapshot_new(b->config->policy, p->creds.uid, gids, k, &s) == 0) {
-                        policy_snapshot_free(p->policy);
-                        p->policy = s;
-                }
+                if (p->policy_entry)
+                        p->policy = p->policy_entry->snapshot;
         }
 }
 

@@ -12,6 +12,7 @@
 #include "bus/msg.h"
 #include "bus/name-registry.h"
 #include "bus/peer.h"
+#include "bus/policy-cache.h"
 #include "bus/reply.h"
 #include "policy/config.h"
 #include "util/hashmap.h"
@@ -69,6 +70,7 @@ typedef struct Bus {
         uint64_t stamp;         /* per-broadcast dedupe counter */
         uint64_t timer_armed;   /* deadline the timerfd is set to */
         uint8_t *spare_in;      /* Connection.spare_in: one empty input buffer for all peers */
+        PolicyCache policies;   /* Peer.policy_entry: snapshots shared by uid and groups */
 } Bus;
 
 /**

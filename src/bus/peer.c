@@ -25,12 +25,17 @@ static int peer_policy(Bus *bus, Peer *p)
 {
         gid_t gids[65];
         size_t n = 0;
+        int r;
 
         gids[n++] = p->creds.gid;
         for (size_t i = 0; i < p->creds.n_groups && n < ELEMENTSOF(gids); i++)
                 if (p->creds.groups[i] != p->creds.gid)
                         gids[n++] = p->creds.groups[i];
-        return policy_snapshot_new(bus->config->policy, p->creds.uid, gids, n, &p->policy);
+        r = policy_cache_get(&bus->policies, bus->config->policy, p->creds.uid, gids, n, &p->policy_entry);
+        if (r < 0)
+                return r;
+        p->policy = p->policy_entry->snapshot;
+        return 0;
 }
 
 /** peer_new() - see peer.h. */
@@ -84,7 +89,7 @@ Peer *peer_free(Peer *p)
                 return NULL;
         monitor_free_rules(p);
         connection_deinit(&p->conn);
-        policy_snapshot_free(p->policy);
+        policy_cache_put(&p->bus->policies, p->policy_entry);
         peer_creds_deinit(&p->creds);
         free(p);
         return NULL;

@@ -32,7 +32,8 @@ typedef struct Peer {
         ListNode doomed_link;   /* in Bus.doomed */
         Connection conn;
         PeerCreds creds;
-        PolicySnapshot *policy;
+        PolicySnapshot *policy; /* policy_entry's snapshot, shared with like peers */
+        struct PolicyCacheEntry *policy_entry;
         struct UserQuota *quota;
 
         ListNode names;         /* NameOwner.peer_link: owned and queued names */
