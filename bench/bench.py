@@ -260,10 +260,13 @@ def m_syscalls_per_call(count, queue):
     return run
 
 
-def m_fanout(subs, count, nmatch=0):
+def m_fanout(subs, count, nmatch=0, stuck=False):
     def run(bus):
         if nmatch:  # rules of another connection that never match the signal: must cost ~nothing
             p = bus.spawn([bus.tools['bh-load'], bus.address, 'hold', '1', str(nmatch)])
+            p.stdout.readline()
+        if stuck:  # one more subscriber that never reads: must cost the others nothing
+            p = bus.spawn([bus.tools['bh-load'], bus.address, 'stuck'])
             p.stdout.readline()
         out = subprocess.run([bus.tools['bh-load'], bus.address, 'fanout', str(subs), str(count)], check=True,
                              capture_output=True, text=True).stdout
@@ -342,13 +345,15 @@ def targets(v, vs_floor):
         ('spawn -> first Hello <= 0.6 x dbus-daemon', ours('start_hello') / peer('start_hello', 'dbus-daemon'),
          '<=', 0.6, 'x'),
         ('1,000 policy rules cost <= 10 % (calls/s)', cost('rules_0', 'rules_1000', True), '<=', 0.1, ''),
-        ('1,000 policy rules cost <= 10 % (bus CPU/call)', cost('cpu_call', 'cpu_rules_1000', False), '<=', 0.1,
+        ('1,000 policy rules cost <= 10 % (CPU/call, +-20 % noise)', cost('cpu_call', 'cpu_rules_1000', False), '<=', 0.1,
          ''),
         ('10,000 match rules cost <= 10 % (calls/s)', cost('rules_0', 'matches_10k', True), '<=', 0.1, ''),
-        ('10,000 match rules cost <= 10 % (bus CPU/call)', cost('cpu_call', 'cpu_matches_10k', False), '<=', 0.1,
+        ('10,000 match rules cost <= 10 % (CPU/call, +-20 % noise)', cost('cpu_call', 'cpu_matches_10k', False), '<=', 0.1,
          ''),
         ('10,000 other match rules cost <= 10 % (fan-out)', cost('fanout_10', 'fanout_10_m10k', True), '<=', 0.1,
          ''),
+        ('a subscriber that never reads costs the others <= 10 %', cost('fanout_10', 'fanout_10_stuck', True),
+         '<=', 0.1, ''),
     ]
     rows = []
     print('\nPERF.md targets (from the medians above; "-" = not measured in this run):')
@@ -359,7 +364,7 @@ def targets(v, vs_floor):
             ok = x >= limit if op == '>=' else x <= limit
             verdict = 'met' if ok else 'NOT met'
             shown = f'{x * 100:.0f} %' if unit == '' else f'{x:.2f} {unit}'
-        print(f'  {what:52} {shown:>10}  {verdict}')
+        print(f'  {what:56} {shown:>10}  {verdict}')
         rows.append(['target', what, unit, x, limit, op, verdict])
     return rows
 
@@ -411,6 +416,8 @@ def main():
         ('fanout_100', 'signal deliveries/s, 100 subscribers', 'msgs/s', True, m_fanout(100, 500 // k), 0, None),
         ('fanout_10_m10k', 'deliveries/s, 10 subscribers, +10,000 rules', 'msgs/s', True,
          m_fanout(10, 2000 // k, 10000), 0, None),
+        ('fanout_10_stuck', 'deliveries/s, 10 subscribers, +1 never reads', 'msgs/s', True,
+         m_fanout(10, 2000 // k, stuck=True), 0, None),
         ('cpu_call', 'bus CPU per call, queue 10', 'us', False, m_cpu_per_call(20000 // k, 10), 0, None),
         ('cpu_rules_1000', 'bus CPU per call, 1,000 policy rules', 'us', False, m_cpu_per_call(20000 // k, 10),
          1000, None),

@@ -11,6 +11,8 @@
  *                                          prints "deliveries/s"
  *   bh-load ADDR hold CONNS MATCHES        open CONNS connections (MATCHES distinct match rules
  *                                          on the first), print "ready", wait for stdin EOF
+ *   bh-load ADDR stuck                     subscribe to fanout's signals, print "ready", never
+ *                                          read again (a client that stopped reading)
  *
  * Only for bench/: no validation of what the bus sends beyond what it needs.
  */
@@ -543,6 +545,22 @@ static int mode_hold(const char *address, unsigned conns, unsigned matches)
         return 0;
 }
 
+static int mode_stuck(const char *address)
+{
+        Conn c;
+        Buf b;
+        char buf[16];
+
+        connect_bus(&c, address);
+        body_str(&b, "type='signal',interface='com.example.Bench',member='Tick'");
+        wait_reply(&c, call_driver(&c, "AddMatch", "s", b.b, b.n), NULL);
+        printf("ready\n");
+        fflush(stdout);
+        while (read(0, buf, sizeof(buf)) > 0)
+                ;
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc >= 4 && !strcmp(argv[2], "echo"))
@@ -554,6 +572,8 @@ int main(int argc, char **argv)
                                  !strcmp(argv[argc - 1], "--fd"));
         if (argc >= 5 && !strcmp(argv[2], "fanout"))
                 return mode_fanout(argv[1], (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]));
+        if (argc >= 3 && !strcmp(argv[2], "stuck"))
+                return mode_stuck(argv[1]);
         if (argc >= 5 && !strcmp(argv[2], "hold"))
                 return mode_hold(argv[1], (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]));
         fprintf(stderr, "usage: see the comment at the top of bench/bh-load.c\n");

@@ -64,8 +64,28 @@ try: s.connect('$dir/qmp.sock')
 except OSError as e: print('    ' + str(e))" || true
 fi
 
+out=$build/demo
+mkdir -p "$out"
+step "bulkhead screenshot demo  (the VM's screen, read over its bus)"
+"$B" screenshot demo "$out/screen.png"
+
+demo_call() {
+  local arg=(); [ $# -gt 1 ] && arg=("string:$2")
+  dbus-send --bus="$addr" --print-reply --reply-timeout=3000 --dest=org.bulkhead.Demo.counter \
+    /org/bulkhead/DemoHelper1 "org.bulkhead.DemoHelper1.$1" "${arg[@]}" 2>&1 |
+    sed -n -e 's/^ *string /    state: /p' -e 's/^Error /    error: /p'
+}
+step "helper state travels with the VM: set counter's state, migrate to a file, start from it"
+demo_call Set "set before migration at $(date +%T)"
+demo_call Get
+"$B" migrate demo "exec:cat > $out/migration.stream"
+"$B" stop demo
+"$B" run --detach --incoming "exec:cat $out/migration.stream" "$spec"
+demo_call Get
+
 step "bulkhead stop demo"
 "$B" stop demo
 trap - EXIT
 [ -e "$dir" ] && echo "left behind: $dir" || echo "runtime dir gone: $dir"
 "$B" ps
+echo "screenshot: $out/screen.png"

@@ -461,6 +461,18 @@ bool bus_hello_limited(const Bus *b, const Peer *p)
                p->quota->n_completed >= l->max_connections_per_user;
 }
 
+/** bus_user_limit() - see bus.h. */
+uint64_t bus_user_limit(const Bus *b, uint64_t per_connection)
+{
+        uint64_t share = b->config->limits.max_connections_per_user / 4;
+
+        if (share == 0)
+                share = 1;
+        if (per_connection > UINT64_MAX / share)
+                return UINT64_MAX;
+        return per_connection * share;
+}
+
 /** bus_peer_registered() - @p sent Hello: it counts as a complete connection now. */
 int bus_peer_registered(Bus *b, Peer *p)
 {
@@ -618,6 +630,10 @@ static void flush_dirty(Bus *b)
 
                 list_del(&p->dirty_link);
                 if (p->doomed)
+                        continue;
+                /* its socket was full: EPOLLOUT flushes it, a sendmsg now would only
+                 * fail again (one wasted system call per loop turn per stuck peer) */
+                if (p->epoll_out)
                         continue;
                 r = connection_flush(&p->conn);
                 if (r == -EAGAIN)

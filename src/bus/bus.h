@@ -28,6 +28,7 @@ typedef struct UserQuota {
         uid_t uid;
         unsigned n_connections; /* all, incomplete included */
         unsigned n_completed;   /* after Hello */
+        unsigned n_matches;     /* match rules of all its connections */
 } UserQuota;
 
 typedef struct Listener {
@@ -107,4 +108,12 @@ uint32_t bus_next_serial(Bus *b);
 void bus_arm_timer(Bus *b);
 int bus_peer_registered(Bus *b, Peer *p);
 bool bus_hello_limited(const Bus *b, const Peer *p);
+
+/**
+ * bus_user_limit() - the per-uid limit for an object whose per-connection
+ * limit is @per_connection: a uid may fill a quarter of its
+ * max_connections_per_user connections (at least one) to the
+ * per-connection maximum (docs/policy.md, "Per-uid quotas").
+ */
+uint64_t bus_user_limit(const Bus *b, uint64_t per_connection);
 void bus_peer_become_monitor(Bus *b, Peer *p);

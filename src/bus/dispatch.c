@@ -29,10 +29,9 @@ int dispatch_error(Bus *b, Peer *to, const Msg *call, const char *name, const ch
         Msg *m;
         int r;
 
-        if (call->h.type != WIRE_MESSAGE_METHOD_CALL && call->h.type != WIRE_MESSAGE_SIGNAL)
-                return 0;
-        /* signals are answered anyway, as dbus-daemon does for denied ones */
-        if (call->h.type == WIRE_MESSAGE_METHOD_CALL && (call->h.flags & WIRE_FLAG_NO_REPLY_EXPECTED))
+        /* signals are answered anyway, as dbus-daemon does for denied ones;
+         * so are replies (a denied stray reply) unless flagged no-reply */
+        if (call->h.type != WIRE_MESSAGE_SIGNAL && (call->h.flags & WIRE_FLAG_NO_REPLY_EXPECTED))
                 return 0;
         if (to->dead)
                 return 0;
@@ -221,7 +220,10 @@ static bool wants_reply(const Msg *m)
 /* A reply is only forwarded if the bus saw the call it answers. */
 static bool reply_expected(Bus *b, Peer *from, Peer *to, const Msg *m)
 {
-        return reply_take(&b->replies, to->id, m->h.reply_serial, from);
+        if (!reply_take(&b->replies, to->id, m->h.reply_serial, from))
+                return false;
+        to->n_replies_out--; /* the caller's pending call is answered */
+        return true;
 }
 
 static int expect_reply(Bus *b, Peer *from, Peer *to, Msg *m)
@@ -248,7 +250,7 @@ static int expect_reply(Bus *b, Peer *from, Peer *to, Msg *m)
         return 0;
 }
 
-static int check_unicast(Bus *b, Peer *from, Peer *to, Msg *m)
+static int check_unicast(Bus *b, Peer *from, Peer *to, Msg *m, bool requested_reply)
 {
         if (m->n_fds > 0 && !to->conn.unix_fd) {
                 dispatch_error(b, from, m, ERR_NOT_SUPPORTED,
@@ -256,7 +258,7 @@ static int check_unicast(Bus *b, Peer *from, Peer *to, Msg *m)
                                "doesn't support that.");
                 return 1;
         }
-        if (policy_check_delivery(b, from, to, m, false, true) != 0)
+        if (policy_check_unicast(b, from, to, m, requested_reply) != 0)
                 return 1;
         if (to->conn.out_bytes + msg_wire_size(m) > b->config->limits.max_outgoing_bytes &&
             m->h.type == WIRE_MESSAGE_METHOD_CALL) {
@@ -270,13 +272,16 @@ static int check_unicast(Bus *b, Peer *from, Peer *to, Msg *m)
 static int unicast(Bus *b, Peer *from, Msg *m)
 {
         Peer *to = resolve(b, m->h.destination);
+        bool requested = false;
         int r;
 
         if (!to)
                 return no_destination(b, from, m);
-        if (is_reply(m) && !reply_expected(b, from, to, m))
-                return 0;
-        r = check_unicast(b, from, to, m);
+        /* like dbus-daemon, a reply nobody waits for is not dropped here: the
+         * policy decides, with requested_reply=false */
+        if (is_reply(m))
+                requested = reply_expected(b, from, to, m);
+        r = check_unicast(b, from, to, m, requested);
         if (r != 0)
                 return r < 0 ? r : 0;
         if (wants_reply(m)) {
@@ -327,8 +332,8 @@ int dispatch_incoming(Bus *b, Peer *from, Msg *m)
         if (m->h.destination)
                 return unicast(b, from, m);
         if (m->h.type == WIRE_MESSAGE_SIGNAL) {
-                if (policy_check_delivery(b, from, NULL, m, false, true) != 0)
-                        return 0;
+                /* no check without a receiver: like dbus-daemon, the send
+                 * rules run per receiver, with that receiver's names */
                 broadcast(b, from, m);
                 return 0;
         }

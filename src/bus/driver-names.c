@@ -121,6 +121,14 @@ int method_add_match(Bus *b, Peer *from, Msg *m)
                                        "max_match_rules_per_connection=%llu)",
                                        from->unique_name,
                                        (unsigned long long)b->config->limits.max_match_rules_per_connection);
+        if (from->quota && from->quota->n_matches >=
+                           bus_user_limit(b, b->config->limits.max_match_rules_per_connection))
+                return dispatch_errorf(b, from, m, DBUS_ERR("LimitsExceeded"),
+                                       "The maximum number of match rules of uid %u has been reached "
+                                       "(max_match_rules_per_connection=%llu times a quarter of "
+                                       "max_connections_per_user)",
+                                       (unsigned)from->quota->uid,
+                                       (unsigned long long)b->config->limits.max_match_rules_per_connection);
         r = match_registry_add(&b->matches, from, rule);
         if (r < 0)
                 return r;

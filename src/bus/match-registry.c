@@ -104,6 +104,8 @@ int match_registry_add(MatchRegistry *reg, struct Peer *peer, const char *text)
         e->rule = TAKE_PTR(rule);
         list_add_tail(&peer->matches, &e->peer_link);
         peer->n_matches++;
+        if (peer->quota)
+                peer->quota->n_matches++;
         reg->n_rules++;
         return 0;
 }
@@ -119,6 +121,8 @@ static void entry_free(MatchRegistry *reg, MatchEntry *e)
                 free(e->bucket);
         }
         e->peer->n_matches--;
+        if (e->peer->quota)
+                e->peer->quota->n_matches--;
         reg->n_rules--;
         match_rule_free(e->rule);
         free(e);

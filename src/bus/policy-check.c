@@ -51,6 +51,8 @@ static void names_free(NameList *l)
 
 static void message_init(PolicyMessage *pm, const Msg *m, bool eavesdrop)
 {
+        /* eavesdropped and driver replies count as requested; unicast
+         * replies are decided by reply tracking (policy_check_unicast) */
         *pm = (PolicyMessage){
                 .type = (PolicyMessageType)m->h.type,
                 .interface = m->h.interface,
@@ -65,7 +67,8 @@ static void message_init(PolicyMessage *pm, const Msg *m, bool eavesdrop)
         };
 }
 
-static void report(Bus *b, Peer *from, Peer *to, const Msg *m, bool send, const PolicyVerdict *v)
+static void report(Bus *b, Peer *from, Peer *to, const Msg *m, bool send, const PolicyVerdict *v,
+                   bool requested_reply)
 {
         const char *dest = m->h.destination ? m->h.destination : "(unset)";
         char rule[512] = "";
@@ -87,12 +90,11 @@ static void report(Bus *b, Peer *from, Peer *to, const Msg *m, bool send, const 
                         from->unique_name, m->h.interface ? m->h.interface : "(unset)",
                         m->h.member ? m->h.member : "(unset)",
                         m->h.error_name ? m->h.error_name : "(unset)",
-                        m->h.type == WIRE_MESSAGE_METHOD_RETURN || m->h.type == WIRE_MESSAGE_ERROR,
-                        dest, to ? to->unique_name : (m->h.destination ? m->h.destination : "(unset)"));
+                        requested_reply, dest, to ? to->unique_name : (m->h.destination ? m->h.destination : "(unset)"));
 }
 
-/** policy_check_delivery() - see policy-check.h. */
-int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, bool rep)
+static int check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, bool rep,
+                          bool requested_reply)
 {
         PolicyVerdict v = { 0 };
         PolicyMessage pm;
@@ -100,6 +102,7 @@ int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eaves
         int r = 0;
 
         message_init(&pm, m, eavesdrop);
+        pm.requested_reply = requested_reply;
         if (from->policy && !eavesdrop) {
                 names_collect(&l, to, to ? NULL : (m->h.destination ? m->h.destination : NULL));
                 pm.names = l.names;
@@ -108,7 +111,7 @@ int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eaves
                 names_free(&l);
                 if (r != 0) {
                         if (rep)
-                                report(b, from, to, m, true, &v);
+                                report(b, from, to, m, true, &v, requested_reply);
                         return POLICY_E_DENIED;
                 }
         }
@@ -121,11 +124,24 @@ int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eaves
                 names_free(&l);
                 if (r != 0) {
                         if (rep)
-                                report(b, from, to, m, false, &v);
+                                report(b, from, to, m, false, &v, requested_reply);
                         return POLICY_E_DENIED;
                 }
         }
         return 0;
+}
+
+/** policy_check_delivery() - see policy-check.h. */
+int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, bool rep)
+{
+        return check_delivery(b, from, to, m, eavesdrop, rep,
+                              m->h.type == WIRE_MESSAGE_METHOD_RETURN || m->h.type == WIRE_MESSAGE_ERROR);
+}
+
+/** policy_check_unicast() - see policy-check.h. */
+int policy_check_unicast(Bus *b, Peer *from, Peer *to, const Msg *m, bool requested_reply)
+{
+        return check_delivery(b, from, to, m, false, true, requested_reply);
 }
 
 /** policy_check_from_driver() - see policy-check.h. */

@@ -19,6 +19,14 @@
  */
 int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, bool report);
 
+/**
+ * policy_check_unicast() - like policy_check_delivery() for @m addressed to
+ * @to (not eavesdropping, denials answered), with @requested_reply telling
+ * whether a reply @m was awaited by the bus (reply tracking).
+ * Return: 0 or POLICY_E_DENIED.
+ */
+int policy_check_unicast(Bus *b, Peer *from, Peer *to, const Msg *m, bool requested_reply);
+
 /** policy_check_from_driver() - may @to receive the driver's message @m? 0 or POLICY_E_DENIED. */
 int policy_check_from_driver(Bus *b, Peer *to, const Msg *m);
 

@@ -234,12 +234,10 @@ static void rule_names(Checker *c)
 static void rule_helpers(Checker *c)
 {
         const VmSpec *s = c->spec;
-        bool any_display = false;
 
         for (size_t i = 0; i < s->n_helpers; i++) {
                 const VmHelper *h = &s->helpers[i];
 
-                any_display |= h->display_client;
                 if (h->own_seccomp)
                         finding(c, CHECK_WARNING, "helper-own-seccomp", h->line,
                                 "[helper %s]: seccomp = own: bulkhead's filter is off, the program must "
@@ -264,9 +262,8 @@ static void rule_helpers(Checker *c)
                                         "[helper %s] shares a uid with the display client %s: it may register "
                                         "display listeners too",
                                         s->helpers[k].name, s->helpers[i].name);
-        if (s->display == DISPLAY_DBUS && !any_display)
-                finding(c, CHECK_WARNING, "display-without-client", 0,
-                        "display = dbus but no helper has display-client = yes: nobody may register a listener");
+        /* display = dbus without a display-client helper is fine: the managing user's
+         * `bulkhead screenshot`/`watch` is then the only display client */
 }
 
 static void rule_runtime_dir(Checker *c)

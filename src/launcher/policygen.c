@@ -226,6 +226,16 @@ static int gen_user(Gen *g, uid_t uid)
                         return r;
         }
         if (is_manager) {
+                /* the guide's "admin & cli" role: the managing user may call every helper */
+                for (size_t i = 0; i < g->spec->n_helpers && r == 0; i++)
+                        for (char **n = g->spec->helpers[i].owns; n && *n && r == 0; n++)
+                                r = RULE(g, U, u, true,
+                                         i == 0 && n == g->spec->helpers[i].owns
+                                                 ? "the managing user (admin and cli) may call the helpers"
+                                                 : NULL,
+                                         A("send_destination", *n));
+                if (r)
+                        return r;
                 r = RULE(g, U, u, true, is_qemu ? "the managing user (also every VM process: same-uid)"
                                                 : "the managing user may watch the bus",
                          A("send_destination", DRIVER), A("send_interface", "org.freedesktop.DBus.Monitoring"),

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+# test-user-quota.py -- per-uid quotas of bulkhead-bus (issue 4): match rules
+# are charged to the uid of the connection that adds them, across all its
+# connections, so one uid cannot exhaust the bus for the others.
+#
+# One uid (ours, root) opens three connections and adds match rules until
+# the per-uid limit (max_match_rules_per_connection x a quarter of
+# max_connections_per_user, docs/policy.md) answers LimitsExceeded although
+# the connection itself is under its own limit; a second uid (nobody, via
+# setpriv) can still add its rules; closing a connection releases its share.
+# Skips when not root (setpriv needs it) or nobody does not exist.
+import os
+import pwd
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from bustest import Bus, Checks, limits, skip  # noqa: E402
+from rawdbus import DRIVER, Conn, socket_path  # noqa: E402
+
+PER_CONN, CONNS_PER_USER = 4, 8
+PER_UID = PER_CONN * (CONNS_PER_USER // 4)           # 8: two full connections
+CONFIG = limits(max_match_rules_per_connection=PER_CONN, max_connections_per_user=CONNS_PER_USER) + '''
+  <policy context="default">
+    <allow user="*"/>
+  </policy>'''
+LIMITS = 'org.freedesktop.DBus.Error.LimitsExceeded'
+
+
+def add_match(conn, i):
+    """AddMatch a distinct rule; returns None or the error name."""
+    reply = conn.call(*DRIVER, 'AddMatch', 's', [f"type='signal',member='Q{i}'"])
+    return reply.error
+
+
+def child(address):
+    """As the second uid: add PER_CONN rules on one connection, print the errors."""
+    conn = Conn(socket_path(address), timeout=10).auth().hello()
+    errors = [add_match(conn, i) for i in range(PER_CONN)]
+    print(','.join(e or 'ok' for e in errors), flush=True)
+    conn.close()
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == '--child':
+        child(sys.argv[2])
+        return
+    if os.geteuid() != 0:
+        skip('needs root to run a second uid with setpriv')
+    try:
+        nobody = pwd.getpwnam('nobody')
+    except KeyError:
+        skip('no user nobody')
+    c = Checks('bus: per-uid quota of match rules')
+    with Bus(extra=CONFIG, name='quota') as bus:
+        ours = os.path.basename(bus.daemon) == 'bulkhead-bus'
+        path = socket_path(bus.address)
+        conns = [Conn(path, timeout=10).auth().hello() for _ in range(3)]
+        first = [add_match(conns[0], i) for i in range(PER_CONN)]
+        c.equal(first, [None] * PER_CONN, 'connection 1 adds its per-connection share')
+        c.equal(add_match(conns[0], 99), LIMITS, 'connection 1 gets LimitsExceeded past its own limit')
+        second = [add_match(conns[1], 100 + i) for i in range(PER_UID - PER_CONN)]
+        c.equal(second, [None] * (PER_UID - PER_CONN), 'connection 2 of the same uid adds up to the per-uid limit')
+        third = add_match(conns[2], 200)
+        if ours:
+            c.equal(third, LIMITS, 'connection 3 of the same uid gets LimitsExceeded: the uid is at its limit')
+        else:
+            c.note(f'{bus.daemon} has no per-uid match limit (answered {third or "ok"}); required of bulkhead-bus')
+        out = subprocess.run(['setpriv', f'--reuid={nobody.pw_uid}', f'--regid={nobody.pw_gid}', '--clear-groups',
+                              sys.executable, os.path.abspath(__file__), '--child', bus.address],
+                             capture_output=True, text=True, timeout=30)
+        c.equal(out.stdout.strip(), ','.join(['ok'] * PER_CONN),
+                'a second uid still adds its rules while the first is at its limit')
+        conns[0].close()
+        # a driver round trip on another connection orders the disconnect before it
+        conns[1].call(*DRIVER, 'GetId')
+        conns[1].call(*DRIVER, 'GetId')
+        c.equal(add_match(conns[2], 201), None, 'closing a connection releases its rules from the uid\'s quota')
+        for conn in conns[1:]:
+            conn.close()
+    c.finish(bus)
+
+
+if __name__ == '__main__':
+    main()
