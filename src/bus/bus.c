@@ -499,7 +499,7 @@ void bus_peer_become_monitor(Bus *b, Peer *p)
                 driver_name_changed(b, &ch, false);
                 free(empty);
         }
-        p->n_names = 0;
+        peer_count_names(p);    /* 0, released from the uid's quota too */
         driver_signal(b, NULL, "NameOwnerChanged", p->unique_name, p->unique_name, "", NULL);
         driver_signal(b, p, "NameLost", p->unique_name, NULL);
         p->hello_done = false;

@@ -29,6 +29,7 @@ typedef struct UserQuota {
         unsigned n_connections; /* all, incomplete included */
         unsigned n_completed;   /* after Hello */
         unsigned n_matches;     /* match rules of all its connections */
+        unsigned n_names;       /* names owned or queued for, all its connections */
 } UserQuota;
 
 typedef struct Listener {

@@ -183,6 +183,14 @@ static int method_request_name(Bus *b, Peer *from, Msg *m)
                                        "max_names_per_connection=%llu)",
                                        from->unique_name,
                                        (unsigned long long)b->config->limits.max_names_per_connection);
+        if (from->quota && from->quota->n_names >= bus_user_limit(b, b->config->limits.max_names_per_connection) &&
+            !holds_name(from, name))
+                return dispatch_errorf(b, from, m, DBUS_ERR("LimitsExceeded"),
+                                       "The maximum number of names of uid %u has been reached "
+                                       "(max_names_per_connection=%llu times a quarter of "
+                                       "max_connections_per_user)",
+                                       (unsigned)from->quota->uid,
+                                       (unsigned long long)b->config->limits.max_names_per_connection);
         r = name_registry_request(&b->names, from, &from->names, name,
                                   flags & (NAME_FLAG_ALLOW_REPLACEMENT | NAME_FLAG_REPLACE_EXISTING |
                                            NAME_FLAG_DO_NOT_QUEUE),
@@ -347,7 +355,7 @@ void driver_peer_gone(Bus *b, Peer *p)
                         driver_name_changed(b, &ch, false);
                 free(empty);
         }
-        p->n_names = 0;
+        peer_count_names(p);    /* 0, released from the uid's quota too */
         if (p->hello_done && p->unique_name[0] && !b->exiting)
                 driver_signal(b, NULL, "NameOwnerChanged", p->unique_name, p->unique_name, "", NULL);
 }

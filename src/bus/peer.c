@@ -117,5 +117,7 @@ void peer_count_names(Peer *p)
 
         for (ListNode *pos = p->names.next; pos != &p->names; pos = pos->next)
                 n++;
+        if (p->quota)   /* the uid's share follows (n_names never exceeds it) */
+                p->quota->n_names = p->quota->n_names - p->n_names + n;
         p->n_names = n;
 }

@@ -12,9 +12,12 @@
 #include "bus/bus.h"
 
 /**
- * policy_check_delivery() - may @m go from @from to @to (NULL: the send
- * check of a broadcast, or a message to the driver when @m's destination is
- * the driver)? With @report, a denial answers @from with AccessDenied.
+ * policy_check_delivery() - may @m go from @from to @to (NULL: a message to
+ * the driver when @m's destination is the driver)? A broadcast is checked
+ * per receiver, with that receiver's names, as dbus-daemon does; a reply
+ * counts as requested here (eavesdropping; policy_check_unicast() decides
+ * for an addressed reply). With @report, a denial answers @from with
+ * AccessDenied.
  * Return: 0 or POLICY_E_DENIED.
  */
 int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, bool report);

@@ -8,6 +8,7 @@
 # max_connections_per_user, docs/policy.md) answers LimitsExceeded although
 # the connection itself is under its own limit; a second uid (nobody, via
 # setpriv) can still add its rules; closing a connection releases its share.
+# Names (RequestName) likewise, with max_names_per_connection.
 # Skips when not root (setpriv needs it) or nobody does not exist.
 import os
 import pwd
@@ -20,7 +21,10 @@ from rawdbus import DRIVER, Conn, socket_path  # noqa: E402
 
 PER_CONN, CONNS_PER_USER = 4, 8
 PER_UID = PER_CONN * (CONNS_PER_USER // 4)           # 8: two full connections
-CONFIG = limits(max_match_rules_per_connection=PER_CONN, max_connections_per_user=CONNS_PER_USER) + '''
+# dbus-daemon counts the unique name against max_names_per_connection: 4 allows 3
+NAMES_PER_CONN, NAMES_PER_UID = 3, 4 * (CONNS_PER_USER // 4)
+CONFIG = limits(max_match_rules_per_connection=PER_CONN, max_connections_per_user=CONNS_PER_USER,
+                max_names_per_connection=4) + '''
   <policy context="default">
     <allow user="*"/>
   </policy>'''
@@ -31,6 +35,35 @@ def add_match(conn, i):
     """AddMatch a distinct rule; returns None or the error name."""
     reply = conn.call(*DRIVER, 'AddMatch', 's', [f"type='signal',member='Q{i}'"])
     return reply.error
+
+
+def names_until_error(conn, tag, most=10):
+    """RequestName distinct names until an error; returns (how many, error name)."""
+    for i in range(most):
+        reply = conn.call(*DRIVER, 'RequestName', 'su', [f'org.example.Quota.{tag}{i}', 4])
+        if reply.error:
+            return i, reply.error
+    return most, None
+
+
+def names_scenario(c, bus, ours):
+    """The same uid's connections together hold at most the per-uid count of names."""
+    path = socket_path(bus.address)
+    conns = [Conn(path, timeout=10).auth().hello() for _ in range(3)]
+    got = [names_until_error(conn, f'C{i}x') for i, conn in enumerate(conns)]
+    c.equal(got[:2], [(NAMES_PER_CONN, LIMITS)] * 2, 'names: each connection stops at its own limit')
+    if ours:
+        c.equal(got[2], (NAMES_PER_UID - 2 * NAMES_PER_CONN, LIMITS),
+                'names: a third connection of the same uid stops at the per-uid limit')
+    else:
+        c.note(f'{bus.daemon} has no per-uid name limit (third connection: {got[2]}); required of bulkhead-bus')
+    conns[0].close()
+    conns[1].call(*DRIVER, 'GetId')
+    if ours:    # (dbus-daemon's third connection is at its own limit here)
+        more = conns[2].call(*DRIVER, 'RequestName', 'su', ['org.example.Quota.After', 4])
+        c.equal(more.error, None, 'names: closing a connection releases its names from the uid\'s quota')
+    for conn in conns[1:]:
+        conn.close()
 
 
 def child(address):
@@ -51,7 +84,7 @@ def main():
         nobody = pwd.getpwnam('nobody')
     except KeyError:
         skip('no user nobody')
-    c = Checks('bus: per-uid quota of match rules')
+    c = Checks('bus: per-uid quotas of match rules and names')
     with Bus(extra=CONFIG, name='quota') as bus:
         ours = os.path.basename(bus.daemon) == 'bulkhead-bus'
         path = socket_path(bus.address)
@@ -78,6 +111,7 @@ def main():
         c.equal(add_match(conns[2], 201), None, 'closing a connection releases its rules from the uid\'s quota')
         for conn in conns[1:]:
             conn.close()
+        names_scenario(c, bus, ours)
     c.finish(bus)
 
 
