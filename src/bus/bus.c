@@ -376,6 +376,8 @@ static void send_no_reply(Bus *b, ReplySlot *s, const char *text)
         fake.h.type = WIRE_MESSAGE_METHOD_CALL;
         fake.h.serial = s->serial;
         caller->n_replies_out--;
+        if (caller->quota)
+                caller->quota->n_replies--;
         reply_slot_free(&b->replies, s);
         dispatch_error(b, caller, &fake, ERR_NO_REPLY, text);
 }
@@ -399,6 +401,8 @@ static void drop_replies(Bus *b, Peer *p)
                               "Message recipient disconnected from message bus without replying");
         while (!list_empty(&p->replies_out))
                 reply_slot_free(&b->replies, container_of(p->replies_out.next, ReplySlot, caller_link));
+        if (p->quota)
+                p->quota->n_replies -= p->n_replies_out;
         p->n_replies_out = 0;
 }
 

@@ -30,6 +30,7 @@ typedef struct UserQuota {
         unsigned n_completed;   /* after Hello */
         unsigned n_matches;     /* match rules of all its connections */
         unsigned n_names;       /* names owned or queued for, all its connections */
+        unsigned n_replies;     /* pending replies (Peer.n_replies_out), all its connections */
 } UserQuota;
 
 typedef struct Listener {

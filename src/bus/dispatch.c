@@ -223,6 +223,8 @@ static bool reply_expected(Bus *b, Peer *from, Peer *to, const Msg *m)
         if (!reply_take(&b->replies, to->id, m->h.reply_serial, from))
                 return false;
         to->n_replies_out--; /* the caller's pending call is answered */
+        if (to->quota)
+                to->quota->n_replies--;
         return true;
 }
 
@@ -237,6 +239,11 @@ static int expect_reply(Bus *b, Peer *from, Peer *to, Msg *m)
                                "The maximum number of pending replies per connection has been reached");
                 return 1;
         }
+        if (from->quota && from->quota->n_replies >= bus_user_limit(b, l->max_replies_per_connection)) {
+                dispatch_error(b, from, m, ERR_LIMITS_EXCEEDED,
+                               "The maximum number of pending replies of this uid has been reached");
+                return 1;
+        }
         if (l->reply_timeout >= 0)
                 deadline = bus_now() + (uint64_t)l->reply_timeout * 1000;
         r = reply_expect(&b->replies, from, from->id, &from->replies_out, to, &to->replies_in,
@@ -246,6 +253,8 @@ static int expect_reply(Bus *b, Peer *from, Peer *to, Msg *m)
         if (r < 0)
                 return r;
         from->n_replies_out++;
+        if (from->quota)
+                from->quota->n_replies++;
         bus_arm_timer(b);
         return 0;
 }

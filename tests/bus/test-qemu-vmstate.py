@@ -11,6 +11,7 @@
 # Never: needs KVM, a network, or a host bus.
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -121,6 +122,14 @@ def main():
         skip('this QEMU has no dbus-vmstate object')
     c = Checks('bus: QEMU dbus-vmstate migration')
     tmp = tempfile.mkdtemp(prefix='bh-vmstate-')
+    try:
+        bus = scenario(c, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    c.finish(bus)
+
+
+def scenario(c, tmp):
     stream = os.path.join(tmp, 'stream')
     helpers = {}
     with Bus(name='vmstate') as bus:
@@ -159,10 +168,7 @@ def main():
             for w in helpers.values():
                 w.stop()
         c.check(bus.alive(), 'the bus is still running')
-    for f in os.listdir(tmp):
-        os.unlink(os.path.join(tmp, f))
-    os.rmdir(tmp)
-    c.finish(bus)
+    return bus
 
 
 if __name__ == '__main__':

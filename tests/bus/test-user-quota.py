@@ -8,7 +8,8 @@
 # max_connections_per_user, docs/policy.md) answers LimitsExceeded although
 # the connection itself is under its own limit; a second uid (nobody, via
 # setpriv) can still add its rules; closing a connection releases its share.
-# Names (RequestName) likewise, with max_names_per_connection.
+# Names (RequestName) and pending replies (calls a silent service has not
+# answered) likewise, with max_names_per_connection and max_replies_per_connection.
 # Skips when not root (setpriv needs it) or nobody does not exist.
 import os
 import pwd
@@ -17,14 +18,15 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from bustest import Bus, Checks, limits, skip  # noqa: E402
-from rawdbus import DRIVER, Conn, socket_path  # noqa: E402
+from rawdbus import DRIVER, METHOD_CALL, Conn, method_call, socket_path  # noqa: E402
 
 PER_CONN, CONNS_PER_USER = 4, 8
 PER_UID = PER_CONN * (CONNS_PER_USER // 4)           # 8: two full connections
 # dbus-daemon counts the unique name against max_names_per_connection: 4 allows 3
 NAMES_PER_CONN, NAMES_PER_UID = 3, 4 * (CONNS_PER_USER // 4)
+REPLIES_PER_CONN, REPLIES_PER_UID = 2, 2 * (CONNS_PER_USER // 4)
 CONFIG = limits(max_match_rules_per_connection=PER_CONN, max_connections_per_user=CONNS_PER_USER,
-                max_names_per_connection=4) + '''
+                max_names_per_connection=4, max_replies_per_connection=REPLIES_PER_CONN) + '''
   <policy context="default">
     <allow user="*"/>
   </policy>'''
@@ -66,6 +68,48 @@ def names_scenario(c, bus, ours):
         conn.close()
 
 
+def calls_of(svc, n):
+    """Read n method calls arriving at svc (never answered); returns their members."""
+    got = []
+    try:
+        while len(got) < n:
+            msg = svc.recv(5)
+            if msg.type == METHOD_CALL:
+                got.append(msg.member)
+    except TimeoutError:
+        pass
+    return got
+
+
+def replies_scenario(c, bus, ours):
+    """Calls a silent service has not answered count against the caller's uid."""
+    path = socket_path(bus.address)
+    svc = Conn(path, timeout=10).auth().hello()
+    callers = [Conn(path, timeout=10).auth().hello() for _ in range(3)]
+    for i, conn in enumerate(callers[:2]):
+        for j in range(REPLIES_PER_CONN):
+            conn.send(method_call(conn.next_serial(), svc.unique, '/q', 'org.example.Q', f'W{i}x{j}'))
+    c.equal(len(calls_of(svc, REPLIES_PER_UID)), REPLIES_PER_UID, 'replies: the service receives the pending calls')
+    serial = callers[2].next_serial()
+    callers[2].send(method_call(serial, svc.unique, '/q', 'org.example.Q', 'Third'))
+    if ours:
+        reply = callers[2].recv(10)
+        while reply.reply_serial != serial:     # skip NameAcquired and the like
+            reply = callers[2].recv(10)
+        c.check(reply.reply_serial == serial and reply.error == LIMITS,
+                'replies: a third connection of the same uid gets LimitsExceeded at the per-uid limit',
+                f'got {reply.error} for {reply.reply_serial}')
+        callers[0].close()
+        svc.call(*DRIVER, 'GetId')
+        serial = callers[2].next_serial()
+        callers[2].send(method_call(serial, svc.unique, '/q', 'org.example.Q', 'After'))
+        c.equal(calls_of(svc, 1), ['After'], 'replies: closing a caller releases its pending calls from the quota')
+    else:
+        c.note(f'{bus.daemon} has no per-uid pending-reply limit; required of bulkhead-bus')
+    for conn in [svc] + callers:
+        conn.close()
+
+
 def child(address):
     """As the second uid: add PER_CONN rules on one connection, print the errors."""
     conn = Conn(socket_path(address), timeout=10).auth().hello()
@@ -84,7 +128,7 @@ def main():
         nobody = pwd.getpwnam('nobody')
     except KeyError:
         skip('no user nobody')
-    c = Checks('bus: per-uid quotas of match rules and names')
+    c = Checks('bus: per-uid quotas of match rules, names and pending replies')
     with Bus(extra=CONFIG, name='quota') as bus:
         ours = os.path.basename(bus.daemon) == 'bulkhead-bus'
         path = socket_path(bus.address)
@@ -112,6 +156,7 @@ def main():
         for conn in conns[1:]:
             conn.close()
         names_scenario(c, bus, ours)
+        replies_scenario(c, bus, ours)
     c.finish(bus)
 
 
