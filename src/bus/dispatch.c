@@ -198,9 +198,8 @@ static int no_destination(Bus *b, Peer *from, Msg *m)
 {
         const char *dest = m->h.destination;
 
-        if (dest[0] == ':')
-                return dispatch_errorf(b, from, m, ERR_NAME_HAS_NO_OWNER,
-                                       "Name \"%s\" does not exist", dest);
+        /* as dbus-daemon: an auto-start call goes to activation, which we do not
+         * have, so it fails as ServiceUnknown -- unique names included */
         if (m->h.type == WIRE_MESSAGE_METHOD_CALL && !(m->h.flags & WIRE_FLAG_NO_AUTO_START))
                 return dispatch_errorf(b, from, m, ERR_SERVICE_UNKNOWN,
                                        "The name %s was not provided by any .service files", dest);
