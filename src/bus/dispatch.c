@@ -20,14 +20,30 @@
 #define ERR_SERVICE_UNKNOWN "org.freedesktop.DBus.Error.ServiceUnknown"
 #define ERR_NOT_SUPPORTED   "org.freedesktop.DBus.Error.NotSupported"
 
-/** dispatch_error() - see dispatch.h. */
-int dispatch_error(Bus *b, Peer *to, const Msg *call, const char *name, const char *text)
+/** dispatch_driver_built() - see dispatch.h. */
+int dispatch_driver_built(Bus *b, Peer *to, WireBuilder *wb)
 {
-        WireBuilder wb;
         uint8_t *data;
         size_t size;
         Msg *m;
         int r;
+
+        r = wire_builder_finish(wb, bus_next_serial(b), &data, &size);
+        wire_builder_deinit(wb);
+        if (r != 0)
+                return r < 0 ? r : -EINVAL;
+        r = msg_new_parsed(data, size, &m);
+        if (r != 0)
+                return r < 0 ? r : -EINVAL;
+        r = dispatch_from_driver(b, to, m);
+        msg_unref(m);
+        return r;
+}
+
+/** dispatch_error() - see dispatch.h. */
+int dispatch_error(Bus *b, Peer *to, const Msg *call, const char *name, const char *text)
+{
+        WireBuilder wb;
 
         /* signals are answered anyway, as dbus-daemon does for denied ones;
          * so are replies (a denied stray reply) unless flagged no-reply */
@@ -42,16 +58,7 @@ int dispatch_error(Bus *b, Peer *to, const Msg *call, const char *name, const ch
                 wire_builder_set_destination(&wb, to->unique_name);
         wire_builder_set_sender(&wb, BUS_DRIVER_NAME);
         wire_builder_append_string(&wb, text);
-        r = wire_builder_finish(&wb, bus_next_serial(b), &data, &size);
-        wire_builder_deinit(&wb);
-        if (r != 0)
-                return r < 0 ? r : -EINVAL;
-        r = msg_new_parsed(data, size, &m);
-        if (r != 0)
-                return r < 0 ? r : -EINVAL;
-        r = dispatch_from_driver(b, to, m);
-        msg_unref(m);
-        return r;
+        return dispatch_driver_built(b, to, &wb);
 }
 
 /*

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include "wire/builder.h"
+
 #include "bus/bus.h"
 
 enum {
@@ -25,6 +27,12 @@ int dispatch_incoming(Bus *b, Peer *from, Msg *m);
  * see it first. Return: 0 or -ENOMEM.
  */
 int dispatch_from_driver(Bus *b, Peer *to, Msg *m);
+
+/**
+ * dispatch_driver_built() - finish the driver message in @wb (deinitialised
+ * in every case), parse it and deliver it as dispatch_from_driver() does.
+ */
+int dispatch_driver_built(Bus *b, Peer *to, WireBuilder *wb);
 
 /** dispatch_to_monitors() - give monitors their copy of @m (sent by @sender, NULL = driver). */
 void dispatch_to_monitors(Bus *b, const Peer *sender, Msg *m);

@@ -18,25 +18,11 @@ void driver_reply_init(WireBuilder *wb, const Peer *to, const Msg *call)
 /** driver_reply_send() - see driver-util.h. */
 int driver_reply_send(Bus *b, Peer *to, const Msg *call, WireBuilder *wb)
 {
-        uint8_t *data;
-        size_t size;
-        Msg *m;
-        int r;
-
         if ((call->h.flags & WIRE_FLAG_NO_REPLY_EXPECTED) || to->dead) {
                 wire_builder_deinit(wb);
                 return 0;
         }
-        r = wire_builder_finish(wb, bus_next_serial(b), &data, &size);
-        wire_builder_deinit(wb);
-        if (r != 0)
-                return r < 0 ? r : -EINVAL;
-        r = msg_new_parsed(data, size, &m);
-        if (r != 0)
-                return r < 0 ? r : -EINVAL;
-        r = dispatch_from_driver(b, to, m);
-        msg_unref(m);
-        return r;
+        return dispatch_driver_built(b, to, wb);
 }
 
 /** driver_reply_empty() - see driver-util.h. */

@@ -42,11 +42,7 @@ int driver_signal(Bus *b, Peer *to, const char *member, ...)
 {
         WireBuilder wb;
         const char *s;
-        uint8_t *data;
-        size_t size;
         va_list ap;
-        Msg *m;
-        int r;
 
         wire_builder_init(&wb, WIRE_MESSAGE_SIGNAL, WIRE_FLAG_NO_REPLY_EXPECTED);
         wire_builder_set_path(&wb, BUS_DRIVER_PATH);
@@ -59,16 +55,7 @@ int driver_signal(Bus *b, Peer *to, const char *member, ...)
         while ((s = va_arg(ap, const char *)))
                 wire_builder_append_string(&wb, s);
         va_end(ap);
-        r = wire_builder_finish(&wb, bus_next_serial(b), &data, &size);
-        wire_builder_deinit(&wb);
-        if (r != 0)
-                return r < 0 ? r : -EINVAL;
-        r = msg_new_parsed(data, size, &m);
-        if (r != 0)
-                return r < 0 ? r : -EINVAL;
-        r = dispatch_from_driver(b, to, m);
-        msg_unref(m);
-        return r;
+        return dispatch_driver_built(b, to, &wb);
 }
 
 static const char *uname_or_empty(const Peer *p)
