@@ -364,9 +364,28 @@ def targets(v, vs_floor):
             ok = x >= limit if op == '>=' else x <= limit
             verdict = 'met' if ok else 'NOT met'
             shown = f'{x * 100:.0f} %' if unit == '' else f'{x:.2f} {unit}'
+            floor = above_floor(what, x, limit, vs_floor)
+            if floor:
+                verdict += f' (needs {floor:.2f} x the raw relay floor)'
         print(f'  {what:56} {shown:>10}  {verdict}')
         rows.append(['target', what, unit, x, limit, op, verdict])
     return rows
+
+
+def above_floor(what, ratio, limit, vs_floor):
+    """For a call-rate target "LIMIT x better peer" whose row has a relay floor: the rate the
+    target asks for, as a multiple of the raw relay floor measured beside it (ratio / vs_floor
+    is the better peer's rate over ours). Returned only when > 1: no bus can reach it here, since
+    the relay does the same hop with no D-Bus work at all."""
+    key = {'queue 1 >= 1.2 x better peer (bh-load)': 'load_q1',
+           'queue 1 >= 1.2 x better peer (dbus-test-tool)': 'spam_q1',
+           'queue 10 >= 2 x better peer (bh-load)': 'load_q10',
+           'queue 10 >= 2 x better peer (dbus-test-tool)': 'spam_q10'}.get(what)
+    f = vs_floor.get(key, float('nan')) if key else float('nan')
+    if f != f or not ratio:
+        return None
+    needed = limit * f / ratio
+    return needed if needed > 1 else None
 
 
 # ---- the run ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
  * bus.c -- the broker's life: set-up, the epoll loop, accepting peers,
  * reading and flushing them, timers, signals, disconnect and reload.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -109,6 +110,21 @@ static int setup_fds(Bus *b)
         return 0;
 }
 
+/*
+ * The per-uid limits of bytes and fds. Incoming ones never go below one
+ * message's worth: a uid may always send one message of max_message_size,
+ * as dbus-daemon lets one message through whatever max_incoming_bytes says.
+ */
+static void update_user_limits(Bus *b)
+{
+        const BusLimits *l = &b->config->limits;
+
+        b->user_limits.out_bytes = bus_user_limit(b, l->max_outgoing_bytes);
+        b->user_limits.out_fds = bus_user_limit(b, l->max_outgoing_unix_fds);
+        b->user_limits.in_bytes = MAX(bus_user_limit(b, l->max_incoming_bytes), l->max_message_size);
+        b->user_limits.in_fds = MAX(bus_user_limit(b, l->max_incoming_unix_fds), l->max_message_unix_fds);
+}
+
 /** bus_new() - see bus.h. */
 int bus_new(const Log *log, BusConfig *config, const char *config_path, Bus **ret)
 {
@@ -147,6 +163,7 @@ int bus_new(const Log *log, BusConfig *config, const char *config_path, Bus **re
         match_registry_init(&b->matches, b->seed ^ 3);
         policy_cache_init(&b->policies, b->seed ^ 5);
         reply_registry_init(&b->replies, b->seed ^ 4);
+        update_user_limits(b);
         r = setup_fds(b);
         if (r < 0) {
                 b->config = NULL;
@@ -157,13 +174,53 @@ int bus_new(const Log *log, BusConfig *config, const char *config_path, Bus **re
         return 0;
 }
 
+static bool user_balanced(const UserQuota *u)
+{
+        return u->n_connections == 0 && u->n_completed == 0 && u->n_matches == 0 && u->n_names == 0 &&
+               u->n_replies == 0 && u->charge.out_bytes == 0 && u->charge.out_fds == 0 &&
+               u->charge.in_bytes == 0 && u->charge.in_fds == 0;
+}
+
+/*
+ * Drop a peer's reference to its uid's quota; the last one frees it. By then
+ * every object the uid's peers held has been released, so each counter must
+ * be back at zero: anything else is a bookkeeping bug of ours (the assert
+ * makes the bus abort in debug builds, which the black-box tests notice).
+ */
+static void user_put(Bus *b, UserQuota *u)
+{
+        if (!u || --u->n_refs > 0)
+                return;
+        if (!user_balanced(u)) {
+                log_err(b->log, "BUG: quota of uid %u not balanced when its last connection went: "
+                        "%u connections, %u completed, %u matches, %u names, %u replies, "
+                        "out %llu bytes %llu fds, in %llu bytes %llu fds",
+                        (unsigned)u->uid, u->n_connections, u->n_completed, u->n_matches, u->n_names,
+                        u->n_replies, (unsigned long long)u->charge.out_bytes,
+                        (unsigned long long)u->charge.out_fds, (unsigned long long)u->charge.in_bytes,
+                        (unsigned long long)u->charge.in_fds);
+                assert(user_balanced(u));
+        }
+        hashmap_remove(&b->users, &u->node);
+        free(u);
+}
+
+/* peer_free() and then the uid's reference: its charges go with the connection */
+static void free_peer(Bus *b, Peer *p)
+{
+        UserQuota *u = p->quota;
+
+        peer_free(p);
+        user_put(b, u);
+}
+
 static void reap(Bus *b)
 {
         while (!list_empty(&b->graveyard)) {
                 Peer *p = container_of(b->graveyard.next, Peer, dirty_link);
 
                 list_del(&p->dirty_link);
-                peer_free(p);
+                free_peer(b, p);
         }
 }
 
@@ -293,17 +350,34 @@ void bus_peer_dirty(Bus *b, Peer *p)
                 list_add_tail(&b->dirty, &p->dirty_link);
 }
 
-/** bus_send_to() - queue @m for @to; a peer that cannot take more is disconnected. */
+static const char *peer_label(const Peer *p)
+{
+        return p->unique_name[0] ? p->unique_name : "(unregistered)";
+}
+
+/*
+ * bus_send_to() - queue @m for @to. A receiver that cannot take more, by its
+ * own outgoing limits or its uid's, is disconnected: it alone, not the sender
+ * nor the other receivers (its queue is dropped at once, so the rest of a
+ * broadcast sees its uid's share released).
+ */
 int bus_send_to(Bus *b, Peer *to, Msg *m)
 {
         int r;
 
         if (to->dead || to->doomed)
                 return 0;
-        if (to->conn.out_bytes + msg_wire_size(m) > b->config->limits.max_outgoing_bytes) {
-                log_warning(b->log, "Disconnecting %s: its outgoing queue is full (%zu bytes)",
-                            to->unique_name[0] ? to->unique_name : "(unregistered)",
-                            to->conn.out_bytes);
+        switch (bus_queue_limited(b, to, m)) {
+        case BUS_LIMIT_CONNECTION:
+                log_warning(b->log, "Disconnecting %s: its outgoing queue is full (%zu bytes, %u fds)",
+                            peer_label(to), to->conn.out_bytes, to->conn.out_fds);
+                bus_peer_doom(b, to);
+                return 0;
+        case BUS_LIMIT_USER:
+                log_warning(b->log, "Disconnecting %s: the outgoing queues of its uid %u are full "
+                            "(%llu bytes, %llu fds over all its connections)", peer_label(to),
+                            (unsigned)to->quota->uid, (unsigned long long)to->quota->charge.out_bytes,
+                            (unsigned long long)to->quota->charge.out_fds);
                 bus_peer_doom(b, to);
                 return 0;
         }
@@ -325,12 +399,16 @@ static UserQuota *user_get(Bus *b, uid_t uid)
         HashNode *n = hashmap_find(&b->users, h, user_eq, &uid);
         UserQuota *u;
 
-        if (n)
-                return container_of(n, UserQuota, node);
+        if (n) {
+                u = container_of(n, UserQuota, node);
+                u->n_refs++;
+                return u;
+        }
         u = calloc(1, sizeof(*u));
         if (!u)
                 return NULL;
         u->uid = uid;
+        u->n_refs = 1;
         if (hashmap_insert(&b->users, &u->node, h) < 0) {
                 free(u);
                 return NULL;
@@ -415,6 +493,8 @@ void bus_peer_doom(Bus *b, Peer *p)
         if (p->dead || p->doomed)
                 return;
         p->doomed = true;
+        /* nothing is sent to it any more: its queue leaves its uid's share now */
+        connection_drop_output(&p->conn);
         list_add_tail(&b->doomed, &p->doomed_link);
 }
 
@@ -434,6 +514,8 @@ void bus_peer_disconnect(Bus *b, Peer *p)
         if (p->dead)
                 return;
         p->dead = true;
+        /* what it queued and held leaves its uid's share now, not when it is freed */
+        connection_release(&p->conn);
         list_del(&p->doomed_link);
         epoll_ctl(b->epoll_fd, EPOLL_CTL_DEL, p->conn.fd, NULL);
         list_del(&p->dirty_link);
@@ -541,15 +623,16 @@ static void on_accept(Bus *b, Listener *l)
         if (!p->quota || !accept_allowed(b, p)) {
                 log_notice(b->log, "Refusing connection from uid %u: limits or policy",
                            (unsigned)p->creds.uid);
-                peer_free(p);
+                free_peer(b, p);
                 return;
         }
+        p->conn.charge = &p->quota->charge;
         p->id = b->next_id++;
         p->connect_usec = bus_now();
         ev.data.u64 = SRC(SRC_PEER, p->id);
         if (epoll_ctl(b->epoll_fd, EPOLL_CTL_ADD, p->conn.fd, &ev) < 0 ||
             hashmap_insert(&b->peers, &p->id_node, hashmap_hash_u64(&b->peers, p->id)) < 0) {
-                peer_free(p);
+                free_peer(b, p);
                 return;
         }
         p->quota->n_connections++;
@@ -598,6 +681,19 @@ static void track_pending_fds(Bus *b, Peer *p)
         list_add_tail(&b->fds_pending, &p->fds_pending_link);
 }
 
+/*
+ * Input is read and routed at once, so what a uid's connections hold is
+ * the unfinished messages (and their fds) it sends slowly. Past the uid's
+ * share the connection whose read went over is dropped. Not back-pressure
+ * as in dbus-daemon: held input only shrinks when its own connection sends
+ * the rest, so not reading from the uid would stall it for good.
+ */
+static bool input_limited(const Bus *b, const Peer *p)
+{
+        return p->quota->charge.in_bytes > b->user_limits.in_bytes ||
+               p->quota->charge.in_fds > b->user_limits.in_fds;
+}
+
 static void on_peer(Bus *b, Peer *p, uint32_t events)
 {
         bool eagain = false;
@@ -624,6 +720,14 @@ static void on_peer(Bus *b, Peer *p, uint32_t events)
         if (!eagain)
                 process_input(b, p);
         track_pending_fds(b, p);
+        if (!p->dead && input_limited(b, p)) {
+                log_warning(b->log, "Disconnecting %s: uid %u holds too much unfinished input "
+                            "(%llu bytes, %llu fds over all its connections)",
+                            peer_label(p), (unsigned)p->creds.uid,
+                            (unsigned long long)p->quota->charge.in_bytes,
+                            (unsigned long long)p->quota->charge.in_fds);
+                bus_peer_disconnect(b, p);
+        }
 }
 
 static void flush_dirty(Bus *b)
@@ -790,6 +894,7 @@ int bus_reload(Bus *b, char **ret_error)
                 return r;
         bus_config_free(b->config);
         b->config = c;
+        update_user_limits(b);
         refresh_policies(b);
         log_info(b->log, "Reloaded configuration");
         return 0;

@@ -26,12 +26,26 @@
 typedef struct UserQuota {
         HashNode node;
         uid_t uid;
+        unsigned n_refs;        /* Peer.quota pointing here, dead ones not yet freed included */
         unsigned n_connections; /* all, incomplete included */
         unsigned n_completed;   /* after Hello */
         unsigned n_matches;     /* match rules of all its connections */
         unsigned n_names;       /* names owned or queued for, all its connections */
         unsigned n_replies;     /* pending replies (Peer.n_replies_out), all its connections */
+        ConnectionCharge charge; /* bytes and fds queued to and held from all its connections */
 } UserQuota;
+
+/* The per-uid limits of queued bytes and fds (bus_user_limit() of each), kept
+ * computed so that routing a message costs no division. */
+typedef struct UserLimits {
+        uint64_t out_bytes, out_fds, in_bytes, in_fds;
+} UserLimits;
+
+/* bus_queue_limited(): which outgoing limit a message would break */
+enum {
+        BUS_LIMIT_CONNECTION = 1,       /* the receiving connection's own */
+        BUS_LIMIT_USER,                 /* the receiving uid's, over all its connections */
+};
 
 typedef struct Listener {
         int fd;
@@ -61,7 +75,8 @@ typedef struct Bus {
         unsigned n_peers, n_incomplete;
         ListNode incomplete;    /* peers before Hello */
         ListNode fds_pending;   /* Peer.fds_pending_link: fds without their message yet */
-        Hashmap users;          /* UserQuota by uid */
+        Hashmap users;          /* UserQuota by uid, while the uid has peers */
+        UserLimits user_limits;
         NameRegistry names;
         MatchRegistry matches;
         ReplyRegistry replies;
@@ -119,3 +134,23 @@ bool bus_hello_limited(const Bus *b, const Peer *p);
  */
 uint64_t bus_user_limit(const Bus *b, uint64_t per_connection);
 void bus_peer_become_monitor(Bus *b, Peer *p);
+
+/**
+ * bus_queue_limited() - would queueing @m for @to exceed @to's outgoing
+ * limits (max_outgoing_bytes, max_outgoing_unix_fds), per connection or per
+ * uid? Two additions and compares each: it runs for every receiver.
+ * Return: 0, BUS_LIMIT_CONNECTION or BUS_LIMIT_USER.
+ */
+static inline int bus_queue_limited(const Bus *b, const Peer *to, const Msg *m)
+{
+        const BusLimits *l = &b->config->limits;
+        size_t size = msg_wire_size(m);
+
+        if (to->conn.out_bytes + size > l->max_outgoing_bytes ||
+            to->conn.out_fds + m->n_fds > l->max_outgoing_unix_fds)
+                return BUS_LIMIT_CONNECTION;
+        if (to->quota && (to->quota->charge.out_bytes + size > b->user_limits.out_bytes ||
+                          to->quota->charge.out_fds + m->n_fds > b->user_limits.out_fds))
+                return BUS_LIMIT_USER;
+        return 0;
+}

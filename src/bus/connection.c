@@ -27,17 +27,42 @@ int connection_init(Connection *c, int fd, const WireSaslConfig *cfg, const Conn
         return 0;
 }
 
-/** connection_deinit() - see connection.h. */
-void connection_deinit(Connection *c)
+/** connection_drop_output() - see connection.h. */
+void connection_drop_output(Connection *c)
 {
         while (c->out_count > 0) {
                 msg_unref(c->out[c->out_head]);
                 c->out_head = (c->out_head + 1) % c->out_cap;
                 c->out_count--;
         }
-        free(c->out);
+        if (c->charge) {
+                c->charge->out_bytes -= c->out_bytes;
+                c->charge->out_fds -= c->out_fds;
+        }
+        c->out_head = c->out_skip = c->out_bytes = 0;
+        c->out_fds = 0;
+}
+
+/** connection_release() - see connection.h. */
+void connection_release(Connection *c)
+{
+        connection_drop_output(c);
         for (unsigned i = 0; i < c->n_in_fds; i++)
                 safe_close(c->in_fds[i]);
+        if (c->charge) {
+                c->charge->in_bytes -= connection_in_bytes(c);
+                c->charge->in_fds -= c->n_in_fds;
+        }
+        c->n_in_fds = 0;
+        c->in_pos = c->in_len = 0;
+        c->charge = NULL;
+}
+
+/** connection_deinit() - see connection.h. */
+void connection_deinit(Connection *c)
+{
+        connection_release(c);
+        free(c->out);
         free(c->in_fds);
         free(c->in);
         free(c->raw_out);
@@ -102,6 +127,8 @@ static int take_fds(Connection *c, struct msghdr *mh)
                 }
                 memcpy(c->in_fds + c->n_in_fds, fds, n * sizeof(int));
                 c->n_in_fds += n;
+                if (c->charge)
+                        c->charge->in_fds += n;
         }
         return 0;
 }
@@ -139,6 +166,8 @@ static int run_sasl(Connection *c)
                 if (q < 0)
                         return q;
                 c->in_pos += consumed;
+                if (c->charge)
+                        c->charge->in_bytes -= consumed;
                 if (r == WIRE_SASL_DONE) {
                         c->authenticated = true;
                         c->unix_fd = c->sasl->unix_fd;
@@ -192,6 +221,8 @@ int connection_read(Connection *c, bool *ret_eagain)
         if (n == 0)
                 return -ECONNRESET;
         c->in_len += (size_t)n;
+        if (c->charge)
+                c->charge->in_bytes += (size_t)n;
         if (!c->authenticated)
                 return run_sasl(c);
         return 0;
@@ -230,6 +261,8 @@ int connection_pop(Connection *c, Msg **ret_msg)
                 return -ENOMEM;
         memcpy(data, c->in + c->in_pos, size);
         c->in_pos += size;
+        if (c->charge)
+                c->charge->in_bytes -= size;
         r = msg_new_parsed(data, size, &m);
         if (r != 0)
                 return r;
@@ -243,6 +276,8 @@ int connection_pop(Connection *c, Msg **ret_msg)
                 return r;
         }
         c->n_in_fds -= m->h.n_fds;
+        if (c->charge)
+                c->charge->in_fds -= m->h.n_fds;
         if (c->n_in_fds) /* in_fds may be NULL when none ever arrived */
                 memmove(c->in_fds, c->in_fds + m->h.n_fds, c->n_in_fds * sizeof(int));
         *ret_msg = m;
@@ -252,6 +287,8 @@ int connection_pop(Connection *c, Msg **ret_msg)
 /** connection_queue() - see connection.h. */
 int connection_queue(Connection *c, Msg *m)
 {
+        size_t size = msg_wire_size(m);
+
         if (c->out_count == c->out_cap) {
                 size_t cap = c->out_cap ? c->out_cap * 2 : 16;
                 Msg **n = malloc(cap * sizeof(*n));
@@ -267,7 +304,12 @@ int connection_queue(Connection *c, Msg *m)
         }
         c->out[(c->out_head + c->out_count) % c->out_cap] = msg_ref(m);
         c->out_count++;
-        c->out_bytes += msg_wire_size(m);
+        c->out_bytes += size;
+        c->out_fds += m->n_fds;
+        if (c->charge) {
+                c->charge->out_bytes += size;
+                c->charge->out_fds += m->n_fds;
+        }
         return 0;
 }
 
@@ -325,10 +367,17 @@ static void consume(Connection *c, size_t n)
                 if (n < left) {
                         c->out_skip += n;
                         c->out_bytes -= n;
+                        if (c->charge)
+                                c->charge->out_bytes -= n;
                         return;
                 }
                 n -= left;
                 c->out_bytes -= left;
+                c->out_fds -= m->n_fds;
+                if (c->charge) {
+                        c->charge->out_bytes -= left;
+                        c->charge->out_fds -= m->n_fds;
+                }
                 c->out_skip = 0;
                 c->out_head = (c->out_head + 1) % c->out_cap;
                 c->out_count--;

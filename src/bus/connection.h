@@ -19,6 +19,19 @@ typedef struct ConnectionLimits {
         unsigned max_message_fds;
 } ConnectionLimits;
 
+/*
+ * What a set of connections holds, kept exact by every change of their
+ * queues: the bus charges all the connections of one uid to one of these
+ * (UserQuota). A connection adds and subtracts with plain integer ops; it
+ * never checks a limit, its owner does.
+ */
+typedef struct ConnectionCharge {
+        uint64_t out_bytes;     /* bytes of queued messages not written yet */
+        uint64_t out_fds;       /* fds carried by queued messages not fully written */
+        uint64_t in_bytes;      /* bytes read, not yet taken as a message (or by SASL) */
+        uint64_t in_fds;        /* fds received, not yet given to a message */
+} ConnectionCharge;
+
 typedef struct Connection {
         int fd;
         bool authenticated;
@@ -41,6 +54,9 @@ typedef struct Connection {
         size_t out_head, out_count, out_cap;
         size_t out_skip;        /* bytes of the head message already sent */
         size_t out_bytes;       /* bytes queued in total */
+        unsigned out_fds;       /* fds of the queued messages (until fully written) */
+
+        ConnectionCharge *charge; /* optional: also charged here, NULL = nowhere */
 } Connection;
 
 /**
@@ -50,6 +66,26 @@ typedef struct Connection {
 int connection_init(Connection *c, int fd, const WireSaslConfig *cfg, const ConnectionLimits *limits);
 /** connection_deinit() - close the socket, drop queues and fds. */
 void connection_deinit(Connection *c);
+
+/**
+ * connection_drop_output() - forget every queued message (a connection that
+ * will be closed without flushing), releasing their bytes and fds from the
+ * charge at once.
+ */
+void connection_drop_output(Connection *c);
+
+/**
+ * connection_release() - drop queued output and held input (closing its
+ * fds) and stop charging: the connection holds nothing any more but its
+ * socket, which connection_deinit() closes.
+ */
+void connection_release(Connection *c);
+
+/** connection_in_bytes() - bytes read and held, not yet taken as a message. */
+static inline size_t connection_in_bytes(const Connection *c)
+{
+        return c->in_len - c->in_pos;
+}
 
 /**
  * connection_read() - read what the socket has (one recvmsg) and run SASL on

@@ -275,10 +275,19 @@ static int check_unicast(Bus *b, Peer *from, Peer *to, Msg *m, bool requested_re
         }
         if (policy_check_unicast(b, from, to, m, requested_reply) != 0)
                 return 1;
-        if (to->conn.out_bytes + msg_wire_size(m) > b->config->limits.max_outgoing_bytes &&
-            m->h.type == WIRE_MESSAGE_METHOD_CALL) {
+        /* a call that would overflow the destination fails for the caller; other
+         * messages go on to bus_send_to(), which disconnects the destination */
+        if (m->h.type != WIRE_MESSAGE_METHOD_CALL)
+                return 0;
+        switch (bus_queue_limited(b, to, m)) {
+        case BUS_LIMIT_CONNECTION:
                 dispatch_errorf(b, from, m, ERR_LIMITS_EXCEEDED,
                                 "The destination %s has too many queued messages", to->unique_name);
+                return 1;
+        case BUS_LIMIT_USER:
+                dispatch_errorf(b, from, m, ERR_LIMITS_EXCEEDED,
+                                "The destination %s has too many queued messages over all the "
+                                "connections of its uid %u", to->unique_name, (unsigned)to->quota->uid);
                 return 1;
         }
         return 0;

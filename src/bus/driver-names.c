@@ -129,9 +129,15 @@ int method_add_match(Bus *b, Peer *from, Msg *m)
                                        "max_connections_per_user)",
                                        (unsigned)from->quota->uid,
                                        (unsigned long long)b->config->limits.max_match_rules_per_connection);
-        r = match_registry_add(&b->matches, from, rule);
+        r = match_registry_add(&b->matches, from, rule,
+                               !from->policy || policy_snapshot_may_eavesdrop(from->policy));
         if (r < 0)
                 return r;
+        if (r == MATCH_REGISTRY_E_EAVESDROP)
+                return dispatch_errorf(b, from, m, DBUS_ERR("AccessDenied"),
+                                       "Connection \"%s\" is not allowed to eavesdrop: no receive rule "
+                                       "of its policy allows eavesdrop=\"true\"",
+                                       from->unique_name);
         if (r > 0)
                 return dispatch_errorf(b, from, m, DBUS_ERR("MatchRuleInvalid"),
                                        "Invalid match rule \"%s\"", rule);

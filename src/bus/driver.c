@@ -158,6 +158,10 @@ static int method_request_name(Bus *b, Peer *from, Msg *m)
         if (check_name_arg(b, from, m, name, "own"))
                 return 0;
         r = policy_check_own_name(b, from, name);
+        if (r == POLICY_CHECK_E_SELINUX)
+                return dispatch_errorf(b, from, m, DBUS_ERR("AccessDenied"),
+                                       "Connection \"%s\" is not allowed to own the service \"%s\" due "
+                                       "to SELinux policy", from->unique_name, name);
         if (r == POLICY_E_DENIED)
                 return dispatch_errorf(b, from, m, DBUS_ERR("AccessDenied"),
                                        "Connection \"%s\" is not allowed to own the service \"%s\" due "
@@ -305,6 +309,13 @@ int driver_handle(Bus *b, Peer *from, Msg *m)
 
         if (m->h.type != WIRE_MESSAGE_METHOD_CALL)
                 return 0;
+        /* SELinux "send_msg" to the bus's context; a denied Hello ends the connection */
+        if (policy_check_to_driver(b, from, m) != 0) {
+                if (from->hello_done)
+                        return 0;
+                (void)connection_flush(&from->conn);
+                return DISPATCH_E_DISCONNECT;
+        }
         for (const Interface *ih = interfaces; ih->name; ih++) {
                 if (!canonical && !ih->any_path)
                         continue;

@@ -1,6 +1,6 @@
 /*
- * match-registry.c -- match rules indexed by member, deduplicated per
- * receiver with a per-visit stamp on the peer.
+ * match-registry.c -- match rules indexed by member or interface,
+ * deduplicated per receiver with a per-visit stamp on the peer.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -8,57 +8,88 @@
 #include "bus/bus.h"
 #include "bus/match-registry.h"
 
+static void index_init(MatchIndex *idx, uint64_t seed)
+{
+        hashmap_init(&idx->by_member, seed);
+        hashmap_init(&idx->by_interface, seed ^ 0x9e3779b97f4a7c15ull);
+        list_init(&idx->wildcard);
+}
+
+static void map_free(Hashmap *map)
+{
+        HashIter it = HASH_ITER_INIT;
+        HashNode *n;
+
+        while ((n = hashmap_next(map, &it)))
+                free(container_of(n, MatchBucket, node));
+        hashmap_deinit(map);
+}
+
 /** match_registry_init() - an empty registry. */
 void match_registry_init(MatchRegistry *reg, uint64_t seed)
 {
-        hashmap_init(&reg->by_member, seed);
-        list_init(&reg->wildcard);
-        list_init(&reg->eavesdrop);
+        index_init(&reg->broadcast, seed);
+        index_init(&reg->eavesdrop, seed ^ 0x5851f42d4c957f2dull);
         reg->n_rules = reg->n_eavesdrop = 0;
 }
 
 /** match_registry_deinit() - all peers' rules must be gone already. */
 void match_registry_deinit(MatchRegistry *reg)
 {
-        HashIter it = HASH_ITER_INIT;
-        HashNode *n;
-
-        while ((n = hashmap_next(&reg->by_member, &it)))
-                free(container_of(n, MatchBucket, node));
-        hashmap_deinit(&reg->by_member);
+        map_free(&reg->broadcast.by_member);
+        map_free(&reg->broadcast.by_interface);
+        map_free(&reg->eavesdrop.by_member);
+        map_free(&reg->eavesdrop.by_interface);
 }
 
 static bool bucket_eq(const HashNode *n, const void *key)
 {
-        return strcmp(container_of(n, MatchBucket, node)->member, key) == 0;
+        return strcmp(container_of(n, MatchBucket, node)->key, key) == 0;
 }
 
-static MatchBucket *bucket_find(const MatchRegistry *reg, const char *member)
+static MatchBucket *bucket_find(Hashmap *map, const char *key)
 {
-        HashNode *n = hashmap_find(&reg->by_member, hashmap_hash_string(&reg->by_member, member),
-                                   bucket_eq, member);
+        HashNode *n = hashmap_find(map, hashmap_hash_string(map, key), bucket_eq, key);
 
         return n ? container_of(n, MatchBucket, node) : NULL;
 }
 
-static MatchBucket *bucket_get(MatchRegistry *reg, const char *member)
+static MatchBucket *bucket_get(Hashmap *map, const char *key)
 {
-        MatchBucket *b = bucket_find(reg, member);
+        MatchBucket *b = bucket_find(map, key);
         size_t len;
 
         if (b)
                 return b;
-        len = strlen(member);
+        len = strlen(key);
         b = calloc(1, sizeof(*b) + len + 1);
         if (!b)
                 return NULL;
-        memcpy(b->member, member, len + 1);
+        memcpy(b->key, key, len + 1);
+        b->map = map;
         list_init(&b->entries);
-        if (hashmap_insert(&reg->by_member, &b->node, hashmap_hash_string(&reg->by_member, member)) < 0) {
+        if (hashmap_insert(map, &b->node, hashmap_hash_string(map, key)) < 0) {
                 free(b);
                 return NULL;
         }
         return b;
+}
+
+/* file @e in @idx by the most selective key its rule has */
+static int index_add(MatchIndex *idx, MatchEntry *e)
+{
+        const char *member = match_rule_member(e->rule);
+        const char *interface = match_rule_interface(e->rule);
+
+        if (!member && !interface) {
+                list_add_tail(&idx->wildcard, &e->index_link);
+                return 0;
+        }
+        e->bucket = member ? bucket_get(&idx->by_member, member) : bucket_get(&idx->by_interface, interface);
+        if (!e->bucket)
+                return -ENOMEM;
+        list_add_tail(&e->bucket->entries, &e->index_link);
+        return 0;
 }
 
 static int parse(const char *text, MatchRule **ret)
@@ -73,40 +104,34 @@ static int parse(const char *text, MatchRule **ret)
 }
 
 /** match_registry_add() - see match-registry.h. */
-int match_registry_add(MatchRegistry *reg, struct Peer *peer, const char *text)
+int match_registry_add(MatchRegistry *reg, struct Peer *peer, const char *text, bool may_eavesdrop)
 {
         _cleanup_(match_rule_freep) MatchRule *rule = NULL;
-        const char *member;
-        MatchEntry *e;
+        _cleanup_free_ MatchEntry *e = NULL;
         int r;
 
         r = parse(text, &rule);
         if (r != 0)
                 return r;
+        if (rule->eavesdrop && !may_eavesdrop)
+                return MATCH_REGISTRY_E_EAVESDROP;
         e = calloc(1, sizeof(*e));
         if (!e)
                 return -ENOMEM;
-        member = match_rule_member(rule);
-        if (rule->eavesdrop) {
-                list_add_tail(&reg->eavesdrop, &e->index_link);
-                reg->n_eavesdrop++;
-        } else if (member) {
-                e->bucket = bucket_get(reg, member);
-                if (!e->bucket) {
-                        free(e);
-                        return -ENOMEM;
-                }
-                list_add_tail(&e->bucket->entries, &e->index_link);
-        } else {
-                list_add_tail(&reg->wildcard, &e->index_link);
-        }
         e->peer = peer;
-        e->rule = TAKE_PTR(rule);
+        e->rule = rule;
+        r = index_add(rule->eavesdrop ? &reg->eavesdrop : &reg->broadcast, e);
+        if (r < 0)
+                return r;
+        TAKE_PTR(rule);
+        if (e->rule->eavesdrop)
+                reg->n_eavesdrop++;
         list_add_tail(&peer->matches, &e->peer_link);
         peer->n_matches++;
         if (peer->quota)
                 peer->quota->n_matches++;
         reg->n_rules++;
+        TAKE_PTR(e);
         return 0;
 }
 
@@ -117,7 +142,7 @@ static void entry_free(MatchRegistry *reg, MatchEntry *e)
         if (e->rule->eavesdrop)
                 reg->n_eavesdrop--;
         if (e->bucket && list_empty(&e->bucket->entries)) {
-                hashmap_remove(&reg->by_member, &e->bucket->node);
+                hashmap_remove(e->bucket->map, &e->bucket->node);
                 free(e->bucket);
         }
         e->peer->n_matches--;
@@ -194,6 +219,18 @@ static void visit_list(ListNode *head, MatchMessage *mm, uint64_t stamp, MatchVi
         }
 }
 
+static void index_visit(MatchIndex *idx, const Msg *m, MatchMessage *mm, uint64_t stamp, MatchVisitFn fn,
+                        void *userdata)
+{
+        MatchBucket *b;
+
+        if (m->h.member && (b = bucket_find(&idx->by_member, m->h.member)))
+                visit_list(&b->entries, mm, stamp, fn, userdata);
+        if (m->h.interface && (b = bucket_find(&idx->by_interface, m->h.interface)))
+                visit_list(&b->entries, mm, stamp, fn, userdata);
+        visit_list(&idx->wildcard, mm, stamp, fn, userdata);
+}
+
 /** match_registry_visit() - see match-registry.h. */
 void match_registry_visit(MatchRegistry *reg, struct Bus *bus, const struct Peer *sender,
                           const struct Peer *recipient, const Msg *m, MatchVisitFn fn,
@@ -203,14 +240,8 @@ void match_registry_visit(MatchRegistry *reg, struct Bus *bus, const struct Peer
         MatchMessage mm;
 
         match_message_prepare(&mm, bus, sender, recipient, m);
-        if (!recipient && m->h.member) {
-                MatchBucket *b = bucket_find(reg, m->h.member);
-
-                if (b)
-                        visit_list(&b->entries, &mm, stamp, fn, userdata);
-        }
         if (!recipient)
-                visit_list(&reg->wildcard, &mm, stamp, fn, userdata);
+                index_visit(&reg->broadcast, m, &mm, stamp, fn, userdata);
         if (reg->n_eavesdrop > 0)
-                visit_list(&reg->eavesdrop, &mm, stamp, fn, userdata);
+                index_visit(&reg->eavesdrop, m, &mm, stamp, fn, userdata);
 }

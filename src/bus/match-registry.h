@@ -1,10 +1,11 @@
 /*
  * match-registry.h -- every connection's match rules, indexed so that a
- * message is offered only to the rules that can match it: rules with a
- * member key sit in a bucket per member, the rest in one wildcard list, and
- * eavesdropping rules in their own list (the only ones unicast messages are
- * offered to). A broadcast costs the rules of its member's bucket plus the
- * wildcard rules, never a scan of all peers.
+ * message is offered only to the rules that can match it: by member, else by
+ * interface, else in a short wildcard list (see MatchIndex), with
+ * eavesdropping rules in an index of their own (the only ones unicast
+ * messages are offered to). A broadcast costs the rules of its member's and
+ * its interface's buckets plus the wildcard rules, never a scan of all peers
+ * or of rules keyed to other members and interfaces.
  *
  * Must never: decide delivery policy (the visitor does), or keep a rule of
  * a peer that is gone.
@@ -26,26 +27,38 @@ enum {
         MATCH_REGISTRY_E_INVALID = 1,   /* the rule text does not parse */
         MATCH_REGISTRY_E_NOT_FOUND,     /* RemoveMatch: no such rule */
         MATCH_REGISTRY_E_TOO_LONG,      /* rule longer than allowed */
+        MATCH_REGISTRY_E_EAVESDROP,     /* eavesdrop='true' for a peer that may never eavesdrop */
 };
 
 typedef struct MatchEntry {
         ListNode peer_link;     /* in Peer.matches */
-        ListNode index_link;    /* in a bucket, the wildcard or the eavesdrop list */
-        struct MatchBucket *bucket; /* NULL when in a list of the registry itself */
+        ListNode index_link;    /* in a bucket or an index's wildcard list */
+        struct MatchBucket *bucket; /* NULL when in a wildcard list */
         struct Peer *peer;
         MatchRule *rule;
 } MatchEntry;
 
 typedef struct MatchBucket {
         HashNode node;
+        Hashmap *map;           /* the index's map it is in */
         ListNode entries;
-        char member[];
+        char key[];             /* member or interface */
 } MatchBucket;
 
-typedef struct MatchRegistry {
+/*
+ * One index: a rule with a member key sits in its member's bucket; one with
+ * an interface and no member in its interface's bucket; only a rule with
+ * neither is offered every message.
+ */
+typedef struct MatchIndex {
         Hashmap by_member;
+        Hashmap by_interface;
         ListNode wildcard;
-        ListNode eavesdrop;
+} MatchIndex;
+
+typedef struct MatchRegistry {
+        MatchIndex broadcast;   /* rules for signals */
+        MatchIndex eavesdrop;   /* eavesdrop='true' rules: offered unicast messages too */
         size_t n_rules;
         size_t n_eavesdrop;
 } MatchRegistry;
@@ -55,9 +68,12 @@ void match_registry_deinit(MatchRegistry *reg);
 
 /**
  * match_registry_add() - parse @text and add it as a rule of @peer.
- * Return: 0, MATCH_REGISTRY_E_INVALID / _TOO_LONG, or -ENOMEM.
+ * @may_eavesdrop: false when @peer's policy can never let it receive an
+ * eavesdropped message: an eavesdrop='true' rule is then refused, since it
+ * could only cost every unicast message a look.
+ * Return: 0, MATCH_REGISTRY_E_INVALID / _TOO_LONG / _EAVESDROP, or -ENOMEM.
  */
-int match_registry_add(MatchRegistry *reg, struct Peer *peer, const char *text);
+int match_registry_add(MatchRegistry *reg, struct Peer *peer, const char *text, bool may_eavesdrop);
 
 /**
  * match_registry_remove() - remove one rule of @peer equal to @text.

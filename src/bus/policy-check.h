@@ -33,5 +33,22 @@ int policy_check_unicast(Bus *b, Peer *from, Peer *to, const Msg *m, bool reques
 /** policy_check_from_driver() - may @to receive the driver's message @m? 0 or POLICY_E_DENIED. */
 int policy_check_from_driver(Bus *b, Peer *to, const Msg *m);
 
-/** policy_check_own_name() - may @p own @name? 0 or POLICY_E_DENIED. */
+enum {
+        /* > POLICY_E_DENIED: SELinux denied, AccessDenied with its own text */
+        POLICY_CHECK_E_SELINUX = POLICY_E_DENIED + 1,
+};
+
+/**
+ * policy_check_own_name() - may @p own @name? SELinux ("acquire_svc", logged
+ * when denied) first, then the configuration's rules, as dbus-daemon.
+ * Return: 0, POLICY_CHECK_E_SELINUX or POLICY_E_DENIED.
+ */
 int policy_check_own_name(Bus *b, Peer *p, const char *name);
+
+/**
+ * policy_check_to_driver() - may @from send @m to the driver? Only SELinux
+ * decides ("send_msg" to the bus's own context, as dbus-daemon); a denial is
+ * logged and answered with AccessDenied.
+ * Return: 0 or POLICY_E_DENIED.
+ */
+int policy_check_to_driver(Bus *b, Peer *from, const Msg *m);

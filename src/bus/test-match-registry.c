@@ -1,7 +1,8 @@
 /*
  * test-match-registry.c -- the match index: rules reach exactly the peers
- * whose rules match, once each, whether indexed by member or not; removal
- * by content; eavesdropping rules only for unicast.
+ * whose rules match, once each, whether indexed by member, by interface or
+ * not at all; removal by content; eavesdropping rules only for unicast and
+ * only for peers whose policy may eavesdrop.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,11 +76,11 @@ int main(void)
         }
         peers[3].unique_name[3] = '9'; /* the sender, ":1.9" */
 
-        CHECK(match_registry_add(&b.matches, &peers[0], "type='signal',member='Foo'") == 0);
-        CHECK(match_registry_add(&b.matches, &peers[0], "interface='com.x.I'") == 0);
-        CHECK(match_registry_add(&b.matches, &peers[1], "type='signal',member='Bar'") == 0);
-        CHECK(match_registry_add(&b.matches, &peers[2], "eavesdrop='true',interface='com.x.I'") == 0);
-        CHECK(match_registry_add(&b.matches, &peers[2], "member='Foo") == MATCH_REGISTRY_E_INVALID);
+        CHECK(match_registry_add(&b.matches, &peers[0], "type='signal',member='Foo'", true) == 0);
+        CHECK(match_registry_add(&b.matches, &peers[0], "interface='com.x.I'", true) == 0);
+        CHECK(match_registry_add(&b.matches, &peers[1], "type='signal',member='Bar'", true) == 0);
+        CHECK(match_registry_add(&b.matches, &peers[2], "eavesdrop='true',interface='com.x.I'", true) == 0);
+        CHECK(match_registry_add(&b.matches, &peers[2], "member='Foo", true) == MATCH_REGISTRY_E_INVALID);
         CHECK(b.matches.n_rules == 4 && peers[0].n_matches == 2);
 
         /* broadcast Foo: peer 0 once (two rules match), eavesdropper too */
@@ -93,6 +94,28 @@ int main(void)
         visit(&b, m, &peers[1]);
         CHECK(hits[0] == 0 && hits[1] == 0 && hits[2] == 1);
         msg_unref(m);
+
+        /* indexed by interface: a rule without member, keyed to another
+         * interface, is not offered the message; one with neither key is */
+        CHECK(match_registry_add(&b.matches, &peers[1], "interface='com.z.K',arg0='x'", true) == 0);
+        CHECK(match_registry_add(&b.matches, &peers[3], "path='/a'", true) == 0);
+        m = signal_new("com.z.K", "Baz", NULL);
+        visit(&b, m, NULL);
+        CHECK(hits[0] == 0 && hits[1] == 1 && hits[2] == 0 && hits[3] == 1);
+        msg_unref(m);
+        m = signal_new("com.x.I", "Baz", NULL);
+        visit(&b, m, NULL);
+        CHECK(hits[0] == 1 && hits[1] == 0 && hits[2] == 1 && hits[3] == 1);
+        msg_unref(m);
+        CHECK(match_registry_remove(&b.matches, &peers[1], "arg0='x',interface='com.z.K'") == 0);
+        CHECK(match_registry_remove(&b.matches, &peers[3], "path='/a'") == 0);
+
+        /* an eavesdropping rule for a peer whose policy never allows it */
+        CHECK(match_registry_add(&b.matches, &peers[1], "eavesdrop='true',member='Bar'", false) ==
+              MATCH_REGISTRY_E_EAVESDROP);
+        CHECK(match_registry_add(&b.matches, &peers[1], "eavesdrop='false',member='Bar'", false) == 0);
+        CHECK(match_registry_remove(&b.matches, &peers[1], "eavesdrop='false',member='Bar'") == 0);
+        CHECK(b.matches.n_rules == 4 && b.matches.n_eavesdrop == 1);
 
         /* removal by content */
         CHECK(match_registry_remove(&b.matches, &peers[0], "member='Foo',type='signal'") == 0);

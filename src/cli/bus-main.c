@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "bus/bus.h"
 #include "policy/config.h"
+#include "policy/selinux.h"
 #include "util/log.h"
 
 typedef struct Args {
@@ -224,6 +225,12 @@ static int load_config(const Log *log, const Args *a, BusConfig **ret)
         _cleanup_free_ char *error = NULL;
         int r;
 
+        /* before the config (its if_selinux_enabled includes) and before clients */
+        if (bus_selinux_probe() < 0) {
+                log_err(log, "Failed to start message bus: SELinux is enabled on this host but "
+                             "libselinux.so.1 cannot be loaded, so its policy would go unenforced");
+                return -ELIBACC;
+        }
         if (a->config_file) {
                 r = bus_config_load(a->config_file, 0, ret, &error);
                 if (r != 0) {

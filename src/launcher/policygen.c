@@ -246,6 +246,32 @@ static int gen_user(Gen *g, uid_t uid)
         return 0;
 }
 
+/*
+ * A VM bus carries calls, signals and helper state (org.qemu.VMState1: at most
+ * 1 MiB a helper in QEMU), never display frames (QEMU's D-Bus display talks to
+ * its listener over a peer-to-peer socket). dbus-daemon's defaults are sized for
+ * a desktop session: 127 MiB queued per connection, 256 connections per uid, so
+ * with bulkhead-bus's per-uid quotas (docs/policy.md) one uid could hold 8 GiB.
+ * These bound one uid to 16 x 16 MiB each way and still leave 8x room.
+ */
+static const struct {
+        const char *name;
+        unsigned long long value;
+} vm_bus_limits[] = {
+        { "max_incoming_bytes", 16ull << 20 },  { "max_outgoing_bytes", 16ull << 20 },
+        { "max_message_size", 8ull << 20 },     { "max_completed_connections", 512 },
+        { "max_incomplete_connections", 32 },   { "max_connections_per_user", 64 },
+};
+
+static int gen_limits(PolicyDoc *doc)
+{
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(vm_bus_limits) && r == 0; i++)
+                r = policy_doc_add_limit(doc, vm_bus_limits[i].name, vm_bus_limits[i].value);
+        return r;
+}
+
 /** policygen_build() - see policygen.h. */
 int policygen_build(const VmSpec *s, const IdentityPlan *plan, BusFlavour flavour, const char *listen,
                     UserNameFn name_user, char **ret, char **ret_error)
@@ -270,6 +296,8 @@ int policygen_build(const VmSpec *s, const IdentityPlan *plan, BusFlavour flavou
                 r = policy_doc_add_element(doc, "listen", listen);
         if (r == 0)
                 r = policy_doc_add_element(doc, "auth", "EXTERNAL");
+        if (r == 0)
+                r = gen_limits(doc);
         n = plan_distinct_uids(plan, s->n_helpers, uids, ELEMENTSOF(uids));
         if (r == 0)
                 r = gen_default(&g, uids, n);

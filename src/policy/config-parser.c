@@ -8,6 +8,10 @@
  * dbus-daemon does (so a broken file in an <includedir> leaves nothing
  * behind: dbus-daemon reports it and goes on, and so do we, as a warning).
  *
+ * libexpat is not linked: bus_config_load*() dlopen() it for the whole
+ * include tree and dlclose() it when done (xml-lib.c), so an idle bus does
+ * not keep it mapped.
+ *
  * Hardening: files are bounded in size, includes in depth and number, and
  * cycles refused; expat never loads external entities or DTDs, and any
  * <!ENTITY> declaration is refused (no entity expansion bombs).
@@ -17,7 +21,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <expat.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -29,6 +32,7 @@
 
 #include "policy/config-internal.h"
 #include "policy/config-priv.h"
+#include "policy/xml-lib.h"
 #include "util/error.h"
 
 #define MAX_ELEMENT_DEPTH 8    /* busconfig > policy > allow is the deepest valid */
@@ -102,6 +106,7 @@ typedef struct Element {
 
 /* state shared by a whole include tree */
 typedef struct Loader {
+        XmlLib xml; /* loaded for the whole tree */
         unsigned flags;
         unsigned n_files;
         const char *chain[BUS_CONFIG_MAX_INCLUDE_DEPTH + 1]; /* files being parsed, outermost first */
@@ -145,7 +150,7 @@ _printf_(3, 4) static void fail(FileParser *p, int r, const char *fmt, ...)
                 return;
         p->r = r;
         if (p->xml)
-                XML_StopParser(p->xml, XML_FALSE);
+                p->loader->xml.StopParser(p->xml, XML_FALSE);
         if (r < 0)
                 return;
         va_start(ap, fmt);
@@ -153,10 +158,10 @@ _printf_(3, 4) static void fail(FileParser *p, int r, const char *fmt, ...)
         va_end(ap);
         if (el && p->xml)
                 r = asprintf(&p->error, "%s:%lu: <%s>: %s", p->file,
-                             (unsigned long)XML_GetCurrentLineNumber(p->xml), el, msg);
+                             (unsigned long)p->loader->xml.GetCurrentLineNumber(p->xml), el, msg);
         else if (p->xml)
                 r = asprintf(&p->error, "%s:%lu: %s", p->file,
-                             (unsigned long)XML_GetCurrentLineNumber(p->xml), msg);
+                             (unsigned long)p->loader->xml.GetCurrentLineNumber(p->xml), msg);
         else
                 r = asprintf(&p->error, "%s: %s", p->file, msg);
         if (r < 0)
@@ -176,7 +181,7 @@ static void warn(FileParser *p, const char *msg)
 {
         char *w;
 
-        if (asprintf(&w, "%s:%lu: %s", p->file, (unsigned long)XML_GetCurrentLineNumber(p->xml), msg) < 0)
+        if (asprintf(&w, "%s:%lu: %s", p->file, (unsigned long)p->loader->xml.GetCurrentLineNumber(p->xml), msg) < 0)
                 return;
         (void)strv_append(&p->config->warnings, w);
         free(w);
@@ -408,7 +413,7 @@ static void start_rule(FileParser *p, const Element *policy, const char *name, c
                 return;
         }
         rule->file = p->file_interned;
-        rule->line = (unsigned)XML_GetCurrentLineNumber(p->xml);
+        rule->line = (unsigned)p->loader->xml.GetCurrentLineNumber(p->xml);
         r = policy_add_rule(p->config->policy, policy->policy_ctx, policy->policy_id, rule);
         if (r < 0)
                 fail_code(p, r, NULL);
@@ -430,7 +435,7 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
         }
         p->cur_name = name;
         e = &p->stack[p->n_stack++];
-        *e = (Element){ .type = element_from_name(name), .line = (unsigned)XML_GetCurrentLineNumber(p->xml) };
+        *e = (Element){ .type = element_from_name(name), .line = (unsigned)p->loader->xml.GetCurrentLineNumber(p->xml) };
         switch (parent) {
         case EL_NONE:
                 if (e->type == EL_BUSCONFIG)
@@ -530,7 +535,7 @@ static void include_file(FileParser *p, const char *path, bool ignore_missing, b
                 if (!p->r) {
                         p->r = r == -ENOENT ? CONFIG_E_INVALID : r;
                         p->error = TAKE_PTR(err);
-                        XML_StopParser(p->xml, XML_FALSE);
+                        p->loader->xml.StopParser(p->xml, XML_FALSE);
                 }
                 return;
         }
@@ -791,7 +796,7 @@ static void file_parser_done(FileParser *p)
         free(p->content);
         free(p->error);
         if (p->xml)
-                XML_ParserFree(p->xml);
+                p->loader->xml.ParserFree(p->xml);
         bus_config_free(p->config);
 }
 
@@ -801,6 +806,7 @@ static int load_data(Loader *l, const char *data, size_t size, const char *name,
                      const BusConfig *parent, BusConfig **ret, char **ret_error)
 {
         FileParser p = { .loader = l, .file = name, .basedir = basedir, .toplevel = !parent };
+        const XmlLib *x = &l->xml;
         bool toplevel = !parent;
         int r;
 
@@ -816,32 +822,32 @@ static int load_data(Loader *l, const char *data, size_t size, const char *name,
                 file_parser_done(&p);
                 return r;
         }
-        p.xml = XML_ParserCreate("UTF-8");
+        p.xml = x->ParserCreate("UTF-8");
         if (!p.xml) {
                 file_parser_done(&p);
                 return error_origin(-ENOMEM);
         }
-        XML_SetUserData(p.xml, &p);
-        XML_SetParamEntityParsing(p.xml, XML_PARAM_ENTITY_PARSING_NEVER);
-        XML_SetExternalEntityRefHandler(p.xml, on_external_entity);
-        XML_SetEntityDeclHandler(p.xml, on_entity_decl);
-        XML_SetElementHandler(p.xml, on_start, on_end);
-        XML_SetCharacterDataHandler(p.xml, on_text);
+        x->SetUserData(p.xml, &p);
+        x->SetParamEntityParsing(p.xml, XML_PARAM_ENTITY_PARSING_NEVER);
+        x->SetExternalEntityRefHandler(p.xml, on_external_entity);
+        x->SetEntityDeclHandler(p.xml, on_entity_decl);
+        x->SetElementHandler(p.xml, on_start, on_end);
+        x->SetCharacterDataHandler(p.xml, on_text);
         if (size > BUS_CONFIG_MAX_FILE_SIZE)
                 fail(&p, CONFIG_E_INVALID, "File is larger than %u bytes", BUS_CONFIG_MAX_FILE_SIZE);
-        else if (XML_Parse(p.xml, data, (int)size, XML_TRUE) == XML_STATUS_ERROR && !p.r) {
-                if (XML_GetErrorCode(p.xml) == XML_ERROR_NO_MEMORY)
+        else if (x->Parse(p.xml, data, (int)size, XML_TRUE) == XML_STATUS_ERROR && !p.r) {
+                if (x->GetErrorCode(p.xml) == XML_ERROR_NO_MEMORY)
                         fail_code(&p, -ENOMEM, NULL);
                 else
                         fail(&p, CONFIG_E_INVALID, "column %lu: %s",
-                             (unsigned long)XML_GetCurrentColumnNumber(p.xml),
-                             XML_ErrorString(XML_GetErrorCode(p.xml)));
+                             (unsigned long)x->GetCurrentColumnNumber(p.xml),
+                             x->ErrorString(x->GetErrorCode(p.xml)));
         }
         if (!p.r && p.n_stack > 0)
                 fail(&p, CONFIG_E_INVALID, "Element <%s> was not closed in configuration file",
                      element_names[p.stack[p.n_stack - 1].type]);
         if (!p.r && toplevel && !p.config->listen[0]) {
-                XML_ParserFree(TAKE_PTR(p.xml));
+                x->ParserFree(TAKE_PTR(p.xml));
                 fail(&p, CONFIG_E_INVALID, "Configuration file needs one or more <listen> elements giving addresses");
         }
         r = p.r;
@@ -936,14 +942,18 @@ static int load_file(Loader *l, const char *path, const BusConfig *parent, BusCo
  * @ret: the configuration.
  * @ret_error: optional message on failure.
  *
- * Return: 0, CONFIG_E_INVALID or -ENOMEM.
+ * Return: 0, CONFIG_E_INVALID, -ELIBACC (libexpat cannot be loaded) or -ENOMEM.
  */
 int bus_config_load(const char *path, unsigned flags, BusConfig **ret, char **ret_error)
 {
         Loader l = { .flags = flags };
         int r;
 
+        r = xml_lib_open(&l.xml, XML_LIB_SONAME, ret_error);
+        if (r < 0)
+                return r;
         r = load_file(&l, path, NULL, ret, ret_error);
+        xml_lib_close(&l.xml);
         return r == -ENOENT ? CONFIG_E_INVALID : r;
 }
 
@@ -957,7 +967,7 @@ int bus_config_load(const char *path, unsigned flags, BusConfig **ret, char **re
  * @ret: the configuration.
  * @ret_error: optional message on failure.
  *
- * Return: 0, CONFIG_E_INVALID or -ENOMEM.
+ * Return: 0, CONFIG_E_INVALID, -ELIBACC (libexpat cannot be loaded) or -ENOMEM.
  */
 int bus_config_load_from_buffer(const void *data, size_t size, const char *name, const char *basedir,
                                 unsigned flags, BusConfig **ret, char **ret_error)
@@ -967,7 +977,11 @@ int bus_config_load_from_buffer(const void *data, size_t size, const char *name,
 
         if (size > INT_MAX)
                 size = (size_t)BUS_CONFIG_MAX_FILE_SIZE + 1;
+        r = xml_lib_open(&l.xml, XML_LIB_SONAME, ret_error);
+        if (r < 0)
+                return r;
         l.chain[l.depth++] = name;
         r = load_data(&l, data, size, name, basedir, NULL, ret, ret_error);
+        xml_lib_close(&l.xml);
         return r == -ENOENT ? CONFIG_E_INVALID : r;
 }

@@ -1,6 +1,6 @@
 /*
  * config.h -- dbus-daemon's XML configuration language (bus/config-parser.c),
- * parsed with expat into an immutable BusConfig.
+ * parsed with expat (dlopen()ed for the parse only) into an immutable BusConfig.
  *
  * A BusConfig is everything the broker needs from a configuration file: the
  * bus type, listen addresses, auth mechanisms, identity to run as, limits,
@@ -109,7 +109,8 @@ enum {
  * @ret_error (optional): on failure a malloc'd message naming the file, line
  * and element, e.g. "/etc/x.conf:12: <allow>: Bad message type \"foo\"".
  * Returns 0, CONFIG_E_INVALID (bad configuration, or a file that cannot be
- * read: dbus-daemon refuses both), or -ENOMEM.
+ * read: dbus-daemon refuses both), -ELIBACC (libexpat, which is loaded only
+ * for the parse, cannot be loaded; @ret_error says why), or -ENOMEM.
  */
 int bus_config_load(const char *path, unsigned flags, BusConfig **ret, char **ret_error);
 

@@ -119,6 +119,7 @@ int policy_check_connect(const Policy *p, uid_t bus_uid, uid_t uid, const gid_t 
 int policy_snapshot_new(Policy *p, uid_t uid, const gid_t *gids, size_t n_gids,
                         PolicySnapshot **ret);
 PolicySnapshot *policy_snapshot_free(PolicySnapshot *s);
+bool policy_snapshot_may_eavesdrop(const PolicySnapshot *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PolicySnapshot *, policy_snapshot_free);
 
 /* policy_check_own() - may this connection own (or queue for) @name? 0 / POLICY_E_DENIED. */

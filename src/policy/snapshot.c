@@ -47,6 +47,7 @@ typedef struct RuleSet {
 struct PolicySnapshot {
         Policy *policy;
         RuleSet sets[3]; /* RULE_SEND, RULE_RECEIVE, RULE_OWN */
+        bool may_eavesdrop; /* a receive rule allows with eavesdrop="true" */
 };
 
 /* the rules that apply, in order, before the optimisation */
@@ -208,8 +209,24 @@ int policy_snapshot_new(Policy *p, uid_t uid, const gid_t *gids, size_t n_gids, 
         free(c.v);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < s->sets[1].n; i++)
+                if (s->sets[1].rules[i]->allow && s->sets[1].rules[i]->eavesdrop)
+                        s->may_eavesdrop = true;
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+/**
+ * policy_snapshot_may_eavesdrop() - can this connection ever receive an
+ * eavesdropped message? Only an allow receive rule with eavesdrop="true"
+ * lets one through (no match denies).
+ * @s: the snapshot.
+ *
+ * Return: true if some rule could allow it.
+ */
+bool policy_snapshot_may_eavesdrop(const PolicySnapshot *s)
+{
+        return s->may_eavesdrop;
 }
 
 /**

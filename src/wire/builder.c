@@ -50,9 +50,17 @@ void wire_builder_deinit(WireBuilder *b)
         free(b->error_name);
         free(b->destination);
         free(b->sender);
+        free(b->deep);
+        b->deep = NULL;
         b->body = NULL;
         b->path = b->interface = b->member = b->error_name = b->destination = b->sender = NULL;
         b->body_len = b->body_cap = 0;
+}
+
+/* level @i (0 = top): inline for the first ones, then in b->deep */
+static WireBuilderLevel *level_at(WireBuilder *b, unsigned i)
+{
+        return i <= WIRE_BUILDER_INLINE_DEPTH ? &b->level[i] : &b->deep[i - WIRE_BUILDER_INLINE_DEPTH - 1];
 }
 
 static int fail(WireBuilder *b, int r)
@@ -182,7 +190,7 @@ static int align_reserve(WireBuilder *b, size_t align, size_t n)
  */
 static int expect(WireBuilder *b, const char *type, size_t len)
 {
-        WireBuilderLevel *l = &b->level[b->depth];
+        WireBuilderLevel *l = level_at(b, b->depth);
         size_t n;
         int r;
 
@@ -347,7 +355,7 @@ int wire_builder_open(WireBuilder *b, char container, const char *contents)
                 break;
         case '(':
         case '{':
-                if (container == '{' && (b->depth == 0 || b->level[b->depth].kind != 'a'))
+                if (container == '{' && (b->depth == 0 || level_at(b, b->depth)->kind != 'a'))
                         return fail(b, WIRE_E_TYPE_MISMATCH);
                 type[1] = container;
                 memcpy(type + 2, contents, n);
@@ -369,8 +377,13 @@ int wire_builder_open(WireBuilder *b, char container, const char *contents)
                 return fail(b, r);
         if ((r = expect(b, type + 1, tl)))
                 return r;
+        if (b->depth + 1 > WIRE_BUILDER_INLINE_DEPTH && !b->deep) {
+                b->deep = calloc(WIRE_MAX_TOTAL_DEPTH - WIRE_BUILDER_INLINE_DEPTH, sizeof(*b->deep));
+                if (!b->deep)
+                        return fail(b, -ENOMEM);
+        }
 
-        l = &b->level[b->depth + 1];
+        l = level_at(b, b->depth + 1);
         l->kind = container;
         memcpy(l->contents, contents, n + 1);
         l->sig = l->contents;
@@ -412,7 +425,7 @@ int wire_builder_open(WireBuilder *b, char container, const char *contents)
  */
 int wire_builder_close(WireBuilder *b)
 {
-        WireBuilderLevel *l = &b->level[b->depth];
+        WireBuilderLevel *l = level_at(b, b->depth);
         size_t len;
 
         if (b->error)

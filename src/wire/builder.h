@@ -22,6 +22,14 @@ typedef struct WireBuilderLevel {
         char contents[WIRE_MAX_SIGNATURE_LENGTH + 1]; /* owned copy of sig */
 } WireBuilderLevel;
 
+/*
+ * Levels kept inside the builder: the driver nests at most a{sv} holding an
+ * array (4 levels). Deeper levels (up to WIRE_MAX_TOTAL_DEPTH) go to one heap
+ * block allocated on first use, so that a builder on the stack stays ~1.9 kB
+ * instead of the ~20 kB that 65 levels of 300 bytes would take.
+ */
+#define WIRE_BUILDER_INLINE_DEPTH 4
+
 typedef struct WireBuilder {
         uint8_t *body;          /* body bytes */
         size_t body_len, body_cap;
@@ -34,7 +42,8 @@ typedef struct WireBuilder {
         char signature[WIRE_MAX_SIGNATURE_LENGTH + 1]; /* top-level body signature so far */
         size_t signature_len;
         unsigned depth;
-        WireBuilderLevel level[WIRE_MAX_TOTAL_DEPTH + 1];
+        WireBuilderLevel *deep; /* levels > WIRE_BUILDER_INLINE_DEPTH, or NULL */
+        WireBuilderLevel level[WIRE_BUILDER_INLINE_DEPTH + 1];
 } WireBuilder;
 
 /** wire_builder_init() - start a message of @type with @flags, little-endian. */

@@ -220,6 +220,54 @@ static void test_round_trip(void)
         }
 }
 
+/*
+ * Nesting deeper than the levels the builder keeps inline (the rest live in a
+ * heap block): 30 structs, one inside the other, around a u32; read back.
+ */
+static void test_deep_nesting(void)
+{
+        enum { N = 30 };
+        char sig[2 * N + 2];
+        uint8_t *m = NULL;
+        size_t size;
+        WireHeader hd;
+        WireReader r;
+        WireBuilder b;
+        uint32_t u = 0;
+
+        wire_builder_init(&b, WIRE_MESSAGE_METHOD_RETURN, 0);
+        CHECK_OK(wire_builder_set_reply_serial(&b, 7));
+        for (int k = 0; k < N; k++) {
+                /* the contents of struct k: N - k - 1 more structs around "u" */
+                int inner = N - k - 1;
+
+                memset(sig, '(', (size_t)inner);
+                sig[inner] = 'u';
+                memset(sig + inner + 1, ')', (size_t)inner);
+                sig[2 * inner + 1] = 0;
+                CHECK_OK(wire_builder_open(&b, '(', sig));
+        }
+        CHECK(b.depth == N && b.deep);
+        CHECK_OK(wire_builder_append_u32(&b, 0xc0ffee));
+        for (int k = 0; k < N; k++)
+                CHECK_OK(wire_builder_close(&b));
+        CHECK_OK(wire_builder_finish(&b, 1, &m, &size));
+        wire_builder_deinit(&b);
+        CHECK(b.deep == NULL);
+        if (!m)
+                return;
+        CHECK_OK(wire_message_parse(m, size, &hd));
+        wire_reader_init(&r, m, &hd);
+        for (int k = 0; k < N; k++)
+                CHECK_OK(wire_reader_enter(&r, '(', NULL, NULL));
+        CHECK_OK(wire_reader_read(&r, 'u', &u));
+        CHECK(u == 0xc0ffee);
+        for (int k = 0; k < N; k++)
+                CHECK_OK(wire_reader_exit(&r));
+        CHECK(wire_reader_at_end(&r));
+        free(m);
+}
+
 static void test_builder_errors(void)
 {
         WireBuilder b;
@@ -387,6 +435,7 @@ static void test_rewrite(void)
 int main(void)
 {
         test_round_trip();
+        test_deep_nesting();
         test_builder_errors();
         test_rewrite();
         if (failures) {
