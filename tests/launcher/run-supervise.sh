@@ -55,6 +55,14 @@ try: b.request_name('org.bulkhead.B', 4); print('owned')
 except dbus.exceptions.DBusException as e: print(e.get_dbus_name())" | grep -q AccessDenied || fail "a could own b's name"
 echo "ok: policy denies what talks-to/owns do not allow"
 
+# reload inside the sandbox: SIGHUP makes the confined bus load libexpat again
+# (dlopen under its seccomp filter and filesystem view) and keep its policy
+kill -HUP "$(pid_of sv bus)"
+wait_for "grep -q 'Reloaded configuration' '$dir/log'" || fail "the confined bus did not reload: $(tail -3 "$dir/log")"
+call 5 org.bulkhead.B | grep -q "AccessDenied" || fail "after the reload a could call b"
+call 6 org.bulkhead.A | grep -q "uint32 5" || fail "after the reload b could not call a"
+echo "ok: the confined bus reloads its configuration on SIGHUP"
+
 # restart: kill a, it comes back with a new pid and its name, QEMU untouched
 qemu=$(pid_of sv qemu); old=$(pid_of sv a)
 kill -9 "$old"
