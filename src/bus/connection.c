@@ -232,7 +232,6 @@ int connection_read(Connection *c, bool *ret_eagain)
 int connection_pop(Connection *c, Msg **ret_msg)
 {
         size_t avail = c->in_len - c->in_pos, size;
-        uint8_t *data;
         Msg *m;
         int r;
 
@@ -256,14 +255,12 @@ int connection_pop(Connection *c, Msg **ret_msg)
                 r = ensure_in_space(c, size - avail);
                 return r < 0 ? r : -EAGAIN;
         }
-        data = malloc(size);
-        if (!data)
-                return -ENOMEM;
-        memcpy(data, c->in + c->in_pos, size);
+        r = msg_new_copy(c->in + c->in_pos, size, &m);
+        if (r < 0)
+                return r;
         c->in_pos += size;
         if (c->charge)
                 c->charge->in_bytes -= size;
-        r = msg_new_parsed(data, size, &m);
         if (r != 0)
                 return r;
         if (m->h.n_fds > c->n_in_fds || m->h.n_fds > c->limits.max_message_fds) {

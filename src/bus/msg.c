@@ -2,7 +2,9 @@
  * msg.c -- the broker's refcounted message: parse once, rewrite the header
  * once, forward [header][body] to every receiver.
  */
+#include <endian.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bus/msg.h"
@@ -32,6 +34,52 @@ int msg_new_parsed(uint8_t *data, size_t size, Msg **ret_msg)
         return 0;
 }
 
+/*
+ * Room for the forwarded header of the message framed at @src: its fixed
+ * header and fields, plus a SENDER field (code, signature, length, a unique
+ * name of at most 255 bytes, NUL, padding: <= 272 bytes). Only a size hint:
+ * msg_set_sender() allocates apart if the rewrite turns out larger.
+ */
+static size_t fwd_room_size(const uint8_t *src, size_t size)
+{
+        uint32_t fields_len;
+
+        memcpy(&fields_len, src + 12, sizeof(fields_len));
+        fields_len = src[0] == 'B' ? be32toh(fields_len) : le32toh(fields_len);
+        return ALIGN8(MIN((size_t)fields_len + WIRE_FIXED_HEADER_SIZE, size)) + 272;
+}
+
+/** msg_new_copy() - see msg.h. */
+int msg_new_copy(const uint8_t *src, size_t size, Msg **ret_msg)
+{
+        size_t room = size >= WIRE_FIXED_HEADER_SIZE ? fwd_room_size(src, size) : 0;
+        Msg *m;
+        int r;
+
+        if (size > SIZE_MAX - sizeof(*m) - room - 8)
+                return -ENOMEM;
+        m = malloc(sizeof(*m) + ALIGN8(size) + room);
+        if (!m)
+                return -ENOMEM;
+        memcpy(m->storage, src, size);
+        r = wire_message_parse(m->storage, size, &m->h);
+        if (r != 0) {
+                free(m);
+                return r;
+        }
+        m->n_refs = 1;
+        m->data = m->storage;
+        m->size = size;
+        m->fds = NULL;
+        m->n_fds = 0;
+        m->fwd_hdr = NULL;
+        m->fwd_hdr_len = 0;
+        m->fwd_room = room ? m->storage + ALIGN8(size) : NULL;
+        m->fwd_room_size = room;
+        *ret_msg = m;
+        return 0;
+}
+
 /** msg_ref() - take a reference (NULL-safe). */
 Msg *msg_ref(Msg *m)
 {
@@ -48,8 +96,10 @@ Msg *msg_unref(Msg *m)
         for (unsigned i = 0; i < m->n_fds; i++)
                 safe_close(m->fds[i]);
         free(m->fds);
-        free(m->fwd_hdr);
-        free(m->data);
+        if (m->fwd_hdr != m->fwd_room)
+                free(m->fwd_hdr);
+        if (m->data != m->storage)
+                free(m->data);
         free(m);
         return NULL;
 }
@@ -58,17 +108,15 @@ Msg *msg_unref(Msg *m)
 int msg_set_sender(Msg *m, const char *sender)
 {
         size_t cap = wire_message_rewrite_size(&m->h, sender), len;
-        uint8_t *buf = malloc(cap);
-        int r;
+        bool inside = m->fwd_room && cap <= m->fwd_room_size && m->fwd_hdr != m->fwd_room;
+        uint8_t *buf = inside ? m->fwd_room : malloc(cap);
 
         if (!buf)
                 return -ENOMEM;
-        r = wire_message_rewrite_header(m->data, &m->h, sender, buf, cap, &len);
-        if (r < 0) {
-                free(buf);
-                return r;
-        }
-        free(m->fwd_hdr);
+        /* @buf holds wire_message_rewrite_size() bytes, as it requires */
+        len = wire_message_write_header(&m->h, sender, buf);
+        if (m->fwd_hdr != m->fwd_room)
+                free(m->fwd_hdr);
         m->fwd_hdr = buf;
         m->fwd_hdr_len = len;
         return 0;

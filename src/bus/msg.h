@@ -25,6 +25,9 @@ typedef struct Msg {
         unsigned n_fds;
         uint8_t *fwd_hdr;       /* rewritten header, NULL = send data as is */
         size_t fwd_hdr_len;
+        uint8_t *fwd_room;      /* room for fwd_hdr inside storage, or NULL */
+        size_t fwd_room_size;
+        _Alignas(8) uint8_t storage[]; /* msg_new_copy(): data, then fwd_room */
 } Msg;
 
 /**
@@ -33,6 +36,15 @@ typedef struct Msg {
  * Return: 0 and *@ret_msg; a WIRE_E_* code (then @data is freed too); -ENOMEM.
  */
 int msg_new_parsed(uint8_t *data, size_t size, Msg **ret_msg);
+
+/**
+ * msg_new_copy() - copy the @size bytes at @src (one framed message) and
+ * validate them like msg_new_parsed(); one allocation holds the Msg, the
+ * bytes and room for the forwarded header (the original fields plus a
+ * SENDER), so a forwarded message costs one malloc and one free.
+ * Return: 0 and *@ret_msg; a WIRE_E_* code; -ENOMEM.
+ */
+int msg_new_copy(const uint8_t *src, size_t size, Msg **ret_msg);
 
 Msg *msg_ref(Msg *m);
 Msg *msg_unref(Msg *m);

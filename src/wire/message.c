@@ -366,8 +366,10 @@ struct out {
 
 static void out_pad(struct out *o, size_t align)
 {
-        while (o->pos % align)
-                o->p[o->pos++] = 0;
+        size_t n = (align - o->pos % align) % align;
+
+        memset(o->p + o->pos, 0, n);
+        o->pos += n;
 }
 
 static void out_field_head(struct out *o, uint8_t code, char type)
