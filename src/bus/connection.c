@@ -255,7 +255,7 @@ int connection_pop(Connection *c, Msg **ret_msg)
                 r = ensure_in_space(c, size - avail);
                 return r < 0 ? r : -EAGAIN;
         }
-        r = msg_new_copy(c->in + c->in_pos, size, &m);
+        r = msg_new_copy(c->in + c->in_pos, size, c->fwd_room_extra, &m);
         if (r < 0)
                 return r;
         c->in_pos += size;

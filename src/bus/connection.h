@@ -57,6 +57,7 @@ typedef struct Connection {
         unsigned out_fds;       /* fds of the queued messages (until fully written) */
 
         ConnectionCharge *charge; /* optional: also charged here, NULL = nowhere */
+        size_t fwd_room_extra;  /* bytes the forwarded header may add (msg_new_copy()), set by the bus */
 } Connection;
 
 /**

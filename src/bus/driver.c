@@ -81,7 +81,11 @@ int driver_name_changed(Bus *b, const NameChange *ch, bool replacing)
 /** driver_register() - see driver.h. */
 int driver_register(Bus *b, Peer *p)
 {
-        snprintf(p->unique_name, sizeof(p->unique_name), ":1.%llu", (unsigned long long)p->id);
+        int n = snprintf(p->unique_name, sizeof(p->unique_name), ":1.%llu", (unsigned long long)p->id);
+
+        /* what the SENDER field adds to the header of each message it sends:
+         * padding to 8, code and signature, length, the name and its NUL */
+        p->conn.fwd_room_extra = 7 + 4 + 4 + (size_t)n + 1;
         return bus_peer_registered(b, p);
 }
 

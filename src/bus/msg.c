@@ -34,29 +34,24 @@ int msg_new_parsed(uint8_t *data, size_t size, Msg **ret_msg)
         return 0;
 }
 
-/*
- * Room for the forwarded header of the message framed at @src: its fixed
- * header and fields, plus a SENDER field (code, signature, length, a unique
- * name of at most 255 bytes, NUL, padding: <= 272 bytes). Only a size hint:
- * msg_set_sender() allocates apart if the rewrite turns out larger.
- */
-static size_t fwd_room_size(const uint8_t *src, size_t size)
+/* the header of the message framed at @src: fixed part and fields, padded */
+static size_t header_size(const uint8_t *src, size_t size)
 {
         uint32_t fields_len;
 
         memcpy(&fields_len, src + 12, sizeof(fields_len));
         fields_len = src[0] == 'B' ? be32toh(fields_len) : le32toh(fields_len);
-        return ALIGN8(MIN((size_t)fields_len + WIRE_FIXED_HEADER_SIZE, size)) + 272;
+        return ALIGN8(MIN((size_t)fields_len + WIRE_FIXED_HEADER_SIZE, size));
 }
 
 /** msg_new_copy() - see msg.h. */
-int msg_new_copy(const uint8_t *src, size_t size, Msg **ret_msg)
+int msg_new_copy(const uint8_t *src, size_t size, size_t fwd_extra, Msg **ret_msg)
 {
-        size_t room = size >= WIRE_FIXED_HEADER_SIZE ? fwd_room_size(src, size) : 0;
+        size_t room = fwd_extra && size >= WIRE_FIXED_HEADER_SIZE ? header_size(src, size) + ALIGN8(fwd_extra) + 8 : 0;
         Msg *m;
         int r;
 
-        if (size > SIZE_MAX - sizeof(*m) - room - 8)
+        if (fwd_extra > SIZE_MAX / 4 || size > SIZE_MAX - sizeof(*m) - room - 8)
                 return -ENOMEM;
         m = malloc(sizeof(*m) + ALIGN8(size) + room);
         if (!m)

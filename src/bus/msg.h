@@ -40,11 +40,14 @@ int msg_new_parsed(uint8_t *data, size_t size, Msg **ret_msg);
 /**
  * msg_new_copy() - copy the @size bytes at @src (one framed message) and
  * validate them like msg_new_parsed(); one allocation holds the Msg, the
- * bytes and room for the forwarded header (the original fields plus a
- * SENDER), so a forwarded message costs one malloc and one free.
+ * bytes and room for the forwarded header: the original header plus
+ * @fwd_extra bytes (what the sender's SENDER field adds; 0: no room, the
+ * message is not expected to be forwarded). A forwarded message then costs
+ * one malloc and one free. msg_set_sender() allocates apart when the room
+ * is too small, so the room is only a hint.
  * Return: 0 and *@ret_msg; a WIRE_E_* code; -ENOMEM.
  */
-int msg_new_copy(const uint8_t *src, size_t size, Msg **ret_msg);
+int msg_new_copy(const uint8_t *src, size_t size, size_t fwd_extra, Msg **ret_msg);
 
 Msg *msg_ref(Msg *m);
 Msg *msg_unref(Msg *m);
