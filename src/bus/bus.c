@@ -37,6 +37,18 @@ enum {
 
 #define ERR_NO_REPLY "org.freedesktop.DBus.Error.NoReply"
 
+/** bus_log_pass() - see bus.h. */
+bool bus_log_pass(Bus *b, RateLimit *rl, const char *what)
+{
+        unsigned missed;
+        bool pass = ratelimit_pass(rl, bus_now(), &missed);
+
+        if (missed)
+                log_notice(b->log, "%u more %s were not logged (at most %u a second)", missed, what,
+                           rl->burst);
+        return pass;
+}
+
 /** bus_now() - CLOCK_MONOTONIC in microseconds. */
 uint64_t bus_now(void)
 {
@@ -164,6 +176,7 @@ int bus_new(const Log *log, BusConfig *config, const char *config_path, Bus **re
         policy_cache_init(&b->policies, b->seed ^ 5);
         reply_registry_init(&b->replies, b->seed ^ 4);
         update_user_limits(b);
+        b->refusals = RATELIMIT_INIT(1000000, BUS_LOG_BURST);
         r = setup_fds(b);
         if (r < 0) {
                 b->config = NULL;
@@ -409,6 +422,7 @@ static UserQuota *user_get(Bus *b, uid_t uid)
                 return NULL;
         u->uid = uid;
         u->n_refs = 1;
+        u->denials = RATELIMIT_INIT(1000000, BUS_LOG_BURST);
         if (hashmap_insert(&b->users, &u->node, h) < 0) {
                 free(u);
                 return NULL;
@@ -621,8 +635,9 @@ static void on_accept(Bus *b, Listener *l)
                 return;
         p->quota = user_get(b, p->creds.uid);
         if (!p->quota || !accept_allowed(b, p)) {
-                log_notice(b->log, "Refusing connection from uid %u: limits or policy",
-                           (unsigned)p->creds.uid);
+                if (bus_log_pass(b, &b->refusals, "refused connections"))
+                        log_notice(b->log, "Refusing connection from uid %u: limits or policy",
+                                   (unsigned)p->creds.uid);
                 free_peer(b, p);
                 return;
         }

@@ -18,6 +18,7 @@
 #include "util/hashmap.h"
 #include "util/list.h"
 #include "util/log.h"
+#include "util/ratelimit.h"
 
 #define BUS_DRIVER_NAME "org.freedesktop.DBus"
 #define BUS_DRIVER_PATH "/org/freedesktop/DBus"
@@ -33,6 +34,7 @@ typedef struct UserQuota {
         unsigned n_names;       /* names owned or queued for, all its connections */
         unsigned n_replies;     /* pending replies (Peer.n_replies_out), all its connections */
         ConnectionCharge charge; /* bytes and fds queued to and held from all its connections */
+        RateLimit denials;      /* log lines of its denied messages and names */
 } UserQuota;
 
 /* The per-uid limits of queued bytes and fds (bus_user_limit() of each), kept
@@ -77,6 +79,7 @@ typedef struct Bus {
         ListNode fds_pending;   /* Peer.fds_pending_link: fds without their message yet */
         Hashmap users;          /* UserQuota by uid, while the uid has peers */
         UserLimits user_limits;
+        RateLimit refusals;     /* log lines of refused connections */
         NameRegistry names;
         MatchRegistry matches;
         ReplyRegistry replies;
@@ -134,6 +137,17 @@ bool bus_hello_limited(const Bus *b, const Peer *p);
  */
 uint64_t bus_user_limit(const Bus *b, uint64_t per_connection);
 void bus_peer_become_monitor(Bus *b, Peer *p);
+
+/* log lines a peer can provoke at will: at most this many a second, per uid */
+#define BUS_LOG_BURST 10
+
+/**
+ * bus_log_pass() - may one more line of a kind a peer can provoke at will
+ * (a denial, a refused connection) go out now, within @rl? When a new second
+ * begins after lines were held back, says how many, naming @what.
+ * Return: true if the line may be logged.
+ */
+bool bus_log_pass(Bus *b, RateLimit *rl, const char *what);
 
 /**
  * bus_queue_limited() - would queueing @m for @to exceed @to's outgoing

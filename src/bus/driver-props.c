@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "bus/dispatch.h"
 #include "bus/driver-methods.h"
 #include "bus/driver-util.h"
@@ -252,6 +253,13 @@ int method_become_monitor(Bus *b, Peer *from, Msg *m)
 
         if (driver_arg_u32(m, 1, &flags) < 0)
                 return -EINVAL;
+        /* as dbus-daemon, whatever the policy says: a monitor sees every
+         * message, so only root or the bus's own uid may become one */
+        if (from->creds.uid != 0 && from->creds.uid != geteuid())
+                return dispatch_errorf(b, from, m, DBUS_ERR("AccessDenied"),
+                                       "Connection \"%s\" (uid %u) is not privileged: only root or the "
+                                       "bus's own uid may become a monitor",
+                                       from->unique_name, (unsigned)from->creds.uid);
         if (flags != 0)
                 return dispatch_error(b, from, m, DBUS_ERR("InvalidArgs"),
                                       "BecomeMonitor does not support any flags yet");

@@ -68,20 +68,31 @@ static void message_init(PolicyMessage *pm, const Msg *m, bool eavesdrop)
         };
 }
 
+/* a denial of @p's may be logged: within its uid's BUS_LOG_BURST a second */
+static bool log_denial(Bus *b, Peer *p)
+{
+        char what[64];
+
+        snprintf(what, sizeof(what), "denials of uid %u", (unsigned)p->creds.uid);
+        return bus_log_pass(b, p->quota ? &p->quota->denials : &b->refusals, what);
+}
+
 static void report(Bus *b, Peer *from, Peer *to, const Msg *m, bool send, const PolicyVerdict *v,
                    bool requested_reply)
 {
         const char *dest = m->h.destination ? m->h.destination : "(unset)";
         char rule[512] = "";
 
-        if (v->rule)
-                policy_rule_format(v->rule, rule, sizeof(rule));
-        log_notice(b->log, "Rejected %s message, %u matched rules; type=\"%s\", sender=\"%s\" "
-                   "interface=\"%s\" member=\"%s\" destination=\"%s\" rule=%s",
-                   send ? "send" : "receive", v->n_matched,
-                   policy_message_type_name((PolicyMessageType)m->h.type), from->unique_name,
-                   m->h.interface ? m->h.interface : "(unset)", m->h.member ? m->h.member : "(unset)",
-                   dest, rule[0] ? rule : "(none)");
+        if (log_denial(b, from)) {
+                if (v->rule)
+                        policy_rule_format(v->rule, rule, sizeof(rule));
+                log_notice(b->log, "Rejected %s message, %u matched rules; type=\"%s\", sender=\"%s\" "
+                           "interface=\"%s\" member=\"%s\" destination=\"%s\" rule=%s",
+                           send ? "send" : "receive", v->n_matched,
+                           policy_message_type_name((PolicyMessageType)m->h.type), from->unique_name,
+                           m->h.interface ? m->h.interface : "(unset)",
+                           m->h.member ? m->h.member : "(unset)", dest, rule[0] ? rule : "(none)");
+        }
         dispatch_errorf(b, from, m, "org.freedesktop.DBus.Error.AccessDenied",
                         "Rejected %s message, %u matched rules; type=\"%s\", sender=\"%s\" (%s) "
                         "interface=\"%s\" member=\"%s\" error name=\"%s\" requested_reply=\"%d\" "
@@ -91,7 +102,7 @@ static void report(Bus *b, Peer *from, Peer *to, const Msg *m, bool send, const 
                         from->unique_name, m->h.interface ? m->h.interface : "(unset)",
                         m->h.member ? m->h.member : "(unset)",
                         m->h.error_name ? m->h.error_name : "(unset)",
-                        requested_reply, dest, to ? to->unique_name : (m->h.destination ? m->h.destination : "(unset)"));
+                        requested_reply, dest, to ? to->unique_name : "bus");
 }
 
 /*
@@ -109,12 +120,13 @@ static int check_selinux_send(Bus *b, Peer *from, Peer *to, const Msg *m, bool r
                 return 0;
         if (!rep)
                 return POLICY_E_DENIED;
-        log_notice(b->log, "SELinux denied send_msg: type=\"%s\", sender=\"%s\" interface=\"%s\" "
-                   "member=\"%s\" destination=\"%s\" (%s) scontext=%s tcontext=%s",
-                   policy_message_type_name((PolicyMessageType)m->h.type), from->unique_name,
-                   m->h.interface ? m->h.interface : "(unset)", m->h.member ? m->h.member : "(unset)",
-                   dest, to ? to->unique_name : "(bus)", from->creds.label ? from->creds.label : "(unknown)",
-                   target ? target : "(unknown)");
+        if (log_denial(b, from))
+                log_notice(b->log, "SELinux denied send_msg: type=\"%s\", sender=\"%s\" interface=\"%s\" "
+                           "member=\"%s\" destination=\"%s\" (%s) scontext=%s tcontext=%s",
+                           policy_message_type_name((PolicyMessageType)m->h.type), from->unique_name,
+                           m->h.interface ? m->h.interface : "(unset)",
+                           m->h.member ? m->h.member : "(unset)", dest, to ? to->unique_name : "(bus)",
+                           from->creds.label ? from->creds.label : "(unknown)", target ? target : "(unknown)");
         dispatch_errorf(b, from, m, "org.freedesktop.DBus.Error.AccessDenied",
                         "An SELinux policy prevents this sender from sending this message to this "
                         "recipient, 0 matched rules; type=\"%s\", sender=\"%s\" (%s) interface=\"%s\" "
@@ -202,8 +214,9 @@ int policy_check_own_name(Bus *b, Peer *p, const char *name)
 
         /* as dbus-daemon: SELinux before the configuration's own rules */
         if (bus_config_selinux_check_own(b->config, p->creds.label, name) != 0) {
-                log_notice(b->log, "SELinux denied acquire_svc: connection \"%s\" (%s) name \"%s\"",
-                           p->unique_name, p->creds.label ? p->creds.label : "(unknown)", name);
+                if (log_denial(b, p))
+                        log_notice(b->log, "SELinux denied acquire_svc: connection \"%s\" (%s) name \"%s\"",
+                                   p->unique_name, p->creds.label ? p->creds.label : "(unknown)", name);
                 return POLICY_CHECK_E_SELINUX;
         }
         if (!p->policy)
@@ -216,5 +229,10 @@ int policy_check_own_name(Bus *b, Peer *p, const char *name)
 /** policy_check_to_driver() - see policy-check.h. */
 int policy_check_to_driver(Bus *b, Peer *from, const Msg *m)
 {
-        return check_selinux_send(b, from, NULL, m, true, false);
+        /* as dbus-daemon: before Hello only Hello reaches the driver, and it
+         * is subject to SELinux alone; after it, the send rules decide too,
+         * with the driver's name as the destination */
+        if (!from->hello_done)
+                return check_selinux_send(b, from, NULL, m, true, false);
+        return check_delivery(b, from, NULL, m, false, true, false);
 }

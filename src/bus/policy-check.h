@@ -46,9 +46,11 @@ enum {
 int policy_check_own_name(Bus *b, Peer *p, const char *name);
 
 /**
- * policy_check_to_driver() - may @from send @m to the driver? Only SELinux
- * decides ("send_msg" to the bus's own context, as dbus-daemon); a denial is
- * logged and answered with AccessDenied.
+ * policy_check_to_driver() - may @from send @m to the driver? As dbus-daemon:
+ * SELinux ("send_msg" to the bus's own context), then, once @from has said
+ * Hello, the send rules with "org.freedesktop.DBus" as the destination (so a
+ * policy can keep a peer from BecomeMonitor, say); a denial is logged (rate
+ * limited) and answered with AccessDenied.
  * Return: 0 or POLICY_E_DENIED.
  */
 int policy_check_to_driver(Bus *b, Peer *from, const Msg *m);

@@ -6,7 +6,8 @@
 #          bad UTF-8, a 2 GiB length, nesting 65 deep (arrays and variants),
 #          a lying UNIX_FDS field
 #   flood  a connection flood from one uid (as nobody, we must be root), a
-#          name flood and a match-rule flood (with limits set in the config)
+#          name flood and a match-rule flood (with limits set in the config),
+#          a flood of denied calls (the denial log is rate limited)
 #   slow   a subscriber that never reads while a peer broadcasts 64 KiB signals
 # Each scenario checks: the bus stays up, the offender alone is cut off (or
 # gets errors), a well-behaved client on the same bus still completes 200
@@ -41,6 +42,7 @@ CONFIG = limits(max_connections_per_user=LIMIT_CONNS, max_names_per_connection=L
                 max_incomplete_connections=16) + '''
   <policy context="default">
     <allow user="*"/>
+    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus" send_member="ListActivatableNames"/>
   </policy>'''
 # generous: a bus that buffers what a non-reader refuses grows by 100s of MiB
 RSS_BOUND_KIB = 64 * 1024 * SLOW
@@ -469,10 +471,43 @@ def slow_reader_measure(c, bus, reader):
     return rate, bus.rss_kib()
 
 
+def flood_denials(c, bus, base):
+    """2,000 calls the policy denies, sent at once: every one is answered
+    AccessDenied, the bus logs at most BUS_LOG_BURST (10) denials of a uid a
+    second, and says how many it held back once the next second begins."""
+    s = Scenario(c, bus, 'denial flood', base)
+    conn = offender(bus)
+    before = bus.stderr().count('Rejected send message')
+    start = time.monotonic()
+    conn.send(b''.join(method_call(conn.next_serial(), *DRIVER, 'ListActivatableNames') for _ in range(2000)))
+    denied = 0
+    try:
+        while denied < 2000:
+            msg = conn.recv(10 * SLOW)
+            if msg.error == 'org.freedesktop.DBus.Error.AccessDenied':
+                denied += 1
+    except (Disconnected, TimeoutError, OSError) as e:
+        c.note(f'denial flood: stopped reading replies: {type(e).__name__}')
+    c.equal(denied, 2000, 'denial flood: every denied call is answered AccessDenied')
+    time.sleep(1.1)   # the next second: one more denial makes the bus report what it held back
+    conn.call(*DRIVER, 'ListActivatableNames')
+    elapsed = time.monotonic() - start
+    time.sleep(0.2)
+    log = bus.stderr()
+    logged = log.count('Rejected send message') - before
+    c.note(f'figure: denial flood: {logged} of 2001 denials logged in {elapsed:.1f} s')
+    c.check(0 < logged <= 10 * (int(elapsed) + 2), 'denial flood: denial log lines are rate limited',
+            f'{logged} lines in {elapsed:.1f} s')
+    c.check('were not logged' in log and 'denials of uid' in log,
+            'denial flood: the bus says how many denials it did not log')
+    conn.close()
+    s.finish(good_client(bus, c, 'after the denial flood'))
+
+
 GROUPS = {
     'wire': [wire_garbage_before_auth, wire_endless_auth_line, wire_invalid_signature, wire_bad_utf8,
              wire_huge_length, wire_deep_arrays, wire_deep_structs, wire_deep_variants, wire_lying_fd_count],
-    'flood': [flood_connections, flood_names, flood_matches],
+    'flood': [flood_connections, flood_names, flood_matches, flood_denials],
     'slow': [slow_reader],
 }
 

@@ -53,6 +53,12 @@ as_uid 5 $PY -c "
 import dbus; b = dbus.bus.BusConnection('$addr')
 try: b.request_name('org.bulkhead.B', 4); print('owned')
 except dbus.exceptions.DBusException as e: print(e.get_dbus_name())" | grep -q AccessDenied || fail "a could own b's name"
+# a helper may not watch the bus: the generated policy denies the driver's
+# Monitoring interface (and a helper's uid is not privileged either)
+as_uid 5 $PY -c "
+import dbus; b = dbus.bus.BusConnection('$addr')
+try: b.call_blocking('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.Monitoring', 'BecomeMonitor', 'asu', ([], 0)); print('monitor')
+except dbus.exceptions.DBusException as e: print(e.get_dbus_name())" | grep -q AccessDenied || fail "helper a could become a monitor"
 echo "ok: policy denies what talks-to/owns do not allow"
 
 # reload inside the sandbox: SIGHUP makes the confined bus load libexpat again
