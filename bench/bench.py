@@ -414,6 +414,9 @@ def main():
     k = 5 if args.quick else 1
     tmp = tempfile.mkdtemp(prefix='bh-bench-tools-')
     tools = build_tools(args.build, tmp)
+    # a binary just built sits in the page cache as dirty pages until written
+    # back, and /proc/PID/smaps counts those as the bus's Private_Dirty
+    os.sync()
     kinds = ['bulkhead-bus', 'dbus-daemon', 'dbus-broker']
     if not os.access(tools['bulkhead-bus'], os.X_OK):
         sys.exit(f'bench: {tools["bulkhead-bus"]} is not built (make build)')
