@@ -9,14 +9,7 @@
 #include <string.h>
 #include "bus/bus.h"
 #include "wire/builder.h"
-
-#define CHECK(x)                                                                  \
-        do {                                                                      \
-                if (!(x)) {                                                       \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x); \
-                        exit(1);                                                  \
-                }                                                                 \
-        } while (0)
+#include "util/test-check.h"
 
 static void peer_init(Peer *p, const char *name)
 {

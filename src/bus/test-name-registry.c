@@ -6,14 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bus/name-registry.h"
-
-#define CHECK(x)                                                                  \
-        do {                                                                      \
-                if (!(x)) {                                                       \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x); \
-                        exit(1);                                                  \
-                }                                                                 \
-        } while (0)
+#include "util/test-check.h"
 
 typedef struct FakePeer {
         ListNode names;

@@ -8,14 +8,7 @@
 #include <string.h>
 #include "bus/policy-cache.h"
 #include "policy/config.h"
-
-#define CHECK(x)                                                                  \
-        do {                                                                      \
-                if (!(x)) {                                                       \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x); \
-                        exit(1);                                                  \
-                }                                                                 \
-        } while (0)
+#include "util/test-check.h"
 
 static BusConfig *load(const char *rules)
 {

@@ -5,14 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "util/ratelimit.h"
-
-#define CHECK(x)                                                                  \
-        do {                                                                      \
-                if (!(x)) {                                                       \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x); \
-                        exit(1);                                                  \
-                }                                                                 \
-        } while (0)
+#include "util/test-check.h"
 
 int main(void)
 {

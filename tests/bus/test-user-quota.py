@@ -30,7 +30,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from bustest import SLOW, Bus, Checks, limits, skip  # noqa: E402
 from rawdbus import (DRIVER, F_DESTINATION, F_INTERFACE, F_MEMBER, F_PATH, F_SIGNATURE, F_UNIX_FDS, METHOD_CALL,  # noqa: E402
-                     SIGNAL, Conn, Disconnected, Message, message, method_call, socket_path)
+                     SIGNAL, Conn, Disconnected, message, method_call, socket_path)
 
 CONNS_PER_USER = 8
 SHARE = CONNS_PER_USER // 4                          # per-uid limit = per-connection limit x SHARE
@@ -86,50 +86,19 @@ def connect_as(path, uid):
 class UidConn(Conn):
     """A raw connection made as another uid; counts (and closes) the fds it receives."""
 
-    def __init__(self, path, uid, timeout=10.0):    # pylint: disable=super-init-not-called
-        self.sock = connect_as(path, uid)
-        self.sock.settimeout(timeout)
-        self.uid, self.timeout = uid, timeout
-        self.buf, self.serial, self.unique, self.queue = bytearray(), 0, None, []
+    def __init__(self, path, uid, timeout=10.0):
+        super().__init__(path, timeout, sock=connect_as(path, uid), uid=uid)
         self.n_fds = 0
 
-    def auth(self, unix_fd=False):
-        self.send(b'\0AUTH EXTERNAL ' + str(self.uid).encode().hex().encode() + b'\r\n')
-        reply = self._line()
-        if not reply.startswith('OK '):
-            raise Disconnected(f'auth refused: {reply}')
-        if unix_fd:
-            self.send(b'NEGOTIATE_UNIX_FD\r\n')
-            self._line()
-        self.send(b'BEGIN\r\n')
-        return self
-
-    def recv(self, timeout=None):
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        while True:
-            if len(self.buf) >= 16:
-                body_len, fields_len = struct.unpack_from('<I', self.buf, 4)[0], struct.unpack_from('<I', self.buf, 12)[0]
-                size = 16 + fields_len + ((-fields_len) % 8) + body_len
-                if len(self.buf) >= size:
-                    data = bytes(self.buf[:size])
-                    del self.buf[:size]
-                    return Message(data)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError('no message')
-            ready, _, _ = select.select([self.sock], [], [], left)
-            if not ready:
-                continue
-            try:
-                chunk, fds, _, _ = socket.recv_fds(self.sock, 1 << 20, 16)
-            except ConnectionResetError:
-                chunk, fds = b'', []
-            for fd in fds:
-                os.close(fd)
-            self.n_fds += len(fds)
-            if not chunk:
-                raise Disconnected('EOF')
-            self.buf += chunk
+    def _read(self):
+        try:
+            chunk, fds, _, _ = socket.recv_fds(self.sock, 1 << 20, 16)
+        except ConnectionResetError:
+            return b''
+        for fd in fds:
+            os.close(fd)
+        self.n_fds += len(fds)
+        return chunk
 
 
 def hello_as(path, uid, unix_fd=False):

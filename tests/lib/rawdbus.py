@@ -188,10 +188,16 @@ class Disconnected(Exception):
 class Conn:
     """One raw connection to a bus socket path."""
 
-    def __init__(self, path, timeout=10.0):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    def __init__(self, path, timeout=10.0, sock=None, uid=None):
+        """Connect to @path, or take the connected @sock; @uid: the uid to
+        claim in AUTH EXTERNAL (default ours)."""
+        if sock is None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+            sock.settimeout(timeout)
+            sock.connect(path)
+        self.sock = sock
         self.sock.settimeout(timeout)
-        self.sock.connect(path)
+        self.uid = os.getuid() if uid is None else uid
         self.timeout = timeout
         self.buf = bytearray()
         self.serial = 0
@@ -218,7 +224,7 @@ class Conn:
         return line.decode()
 
     def auth(self, unix_fd=False):
-        self.send(b'\0AUTH EXTERNAL ' + str(os.getuid()).encode().hex().encode() + b'\r\n')
+        self.send(b'\0AUTH EXTERNAL ' + str(self.uid).encode().hex().encode() + b'\r\n')
         reply = self._line()
         if not reply.startswith('OK '):
             raise Disconnected(f'auth refused: {reply}')
@@ -252,13 +258,17 @@ class Conn:
             ready, _, _ = select.select([self.sock], [], [], left)
             if not ready:
                 continue
-            try:
-                chunk = self.sock.recv(1 << 20)
-            except ConnectionResetError:
-                chunk = b''
+            chunk = self._read()
             if not chunk:
                 raise Disconnected('EOF')
             self.buf += chunk
+
+    def _read(self):
+        """What the socket has (b'' at EOF); a subclass may take fds too."""
+        try:
+            return self.sock.recv(1 << 20)
+        except ConnectionResetError:
+            return b''
 
     def call(self, dest, path, iface, member, sig='', args=(), timeout=None):
         """Send a method call and wait for its reply (other messages are queued)."""
