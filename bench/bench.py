@@ -205,6 +205,23 @@ def m_spam(count, queue, clients):
     return run
 
 
+def m_spam_client(count, queue):
+    """CPU time the libdbus client (dbus-test-tool spam) spends per call, us: user + system
+    time of the finished client process. The client alone cannot go faster than
+    1 / this, however fast the bus is."""
+    def run(bus):
+        bus.echo()
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address)
+        argv = ['dbus-test-tool', 'spam', f'--dest={ECHO}', f'--count={count}', f'--queue={queue}']
+        p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode:
+            raise RuntimeError('spam failed')
+        return (ru.ru_utime + ru.ru_stime) * 1e6 / count
+    return run
+
+
 def warm_up(bus, queue):
     """A few hundred calls first: the bus's allocator settles (after 10,000 AddMatch the
     first calls pay a one-off consolidation of the freed heap) and caches are warm."""
@@ -367,6 +384,9 @@ def targets(v, vs_floor):
             floor = above_floor(what, x, limit, vs_floor)
             if floor:
                 verdict += f' (needs {floor:.2f} x the raw relay floor)'
+            client = above_client(what, limit, best, ours)
+            if client:
+                verdict += f' (needs {client:.2f} x the calls/s the libdbus client can make alone)'
         print(f'  {what:56} {shown:>10}  {verdict}')
         rows.append(['target', what, unit, x, limit, op, verdict])
     return rows
@@ -385,6 +405,19 @@ def above_floor(what, ratio, limit, vs_floor):
     if f != f or not ratio:
         return None
     needed = limit * f / ratio
+    return needed if needed > 1 else None
+
+
+def above_client(what, limit, best, ours):
+    """For the dbus-test-tool queue-10 target: the rate it asks for (LIMIT x the better peer) as a
+    multiple of the most the client process can make on its own, 1 / (its CPU time per call with
+    our bus). Returned only when > 1: then the client, not the bus, stands in the way."""
+    if what != 'queue 10 >= 2 x better peer (dbus-test-tool)':
+        return None
+    need, cpu = limit * best('spam_q10', True), ours('spam_q10_client')
+    if need != need or cpu != cpu or not cpu:
+        return None
+    needed = need * cpu / 1e6
     return needed if needed > 1 else None
 
 
@@ -427,6 +460,8 @@ def main():
     ms = [
         ('spam_q1', 'calls/s, dbus-test-tool, 1 client, queue 1', 'calls/s', True, m_spam(5000 // k, 1, 1), 0, 'floor_q1'),
         ('spam_q10', 'calls/s, dbus-test-tool, 1 client, queue 10', 'calls/s', True, m_spam(20000 // k, 10, 1), 0, 'floor_q10'),
+        ('spam_q10_client', 'dbus-test-tool CPU per call, queue 10', 'us', False, m_spam_client(20000 // k, 10), 0,
+         None),
         ('spam_4x10', 'calls/s, dbus-test-tool, 4 clients, queue 10', 'calls/s', True, m_spam(40000 // k, 10, 4), 0, None),
         ('load_q1', 'calls/s, bh-load, queue 1', 'calls/s', True, m_load(5000 // k, 1), 0, 'floor_q1'),
         ('load_q1_p50', 'latency p50, queue 1', 'us', False, m_load(5000 // k, 1, field=1), 0, None),

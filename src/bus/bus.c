@@ -340,16 +340,18 @@ Peer *bus_find_peer(const Bus *b, uint64_t id)
 Peer *bus_find_by_name(const Bus *b, const char *name)
 {
         if (name[0] == ':') {
-                char *end;
-                unsigned long long id;
+                uint64_t id = 0;
                 Peer *p;
 
-                if (strncmp(name, ":1.", 3) != 0 || name[3] < '0' || name[3] > '9')
+                /* exactly the ":1.<id>" this bus hands out: digits without a
+                 * leading zero (":1.05" is another name than ":1.5") */
+                if (strncmp(name, ":1.", 3) != 0 || name[3] < '1' || name[3] > '9')
                         return NULL;
-                errno = 0;
-                id = strtoull(name + 3, &end, 10);
-                if (*end || errno)
-                        return NULL;
+                for (const char *c = name + 3; *c; c++) {
+                        if (*c < '0' || *c > '9' || id > (UINT64_MAX - 9) / 10)
+                                return NULL;
+                        id = id * 10 + (uint64_t)(*c - '0');
+                }
                 p = bus_find_peer(b, id);
                 return p && p->hello_done && !p->dead ? p : NULL;
         }

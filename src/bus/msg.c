@@ -102,14 +102,21 @@ Msg *msg_unref(Msg *m)
 /** msg_set_sender() - see msg.h. */
 int msg_set_sender(Msg *m, const char *sender)
 {
-        size_t cap = wire_message_rewrite_size(&m->h, sender), len;
+        size_t n = sender ? strlen(sender) : 0;
+        /* the usual message (no SENDER, no unknown fields) keeps its fields
+         * and gets SENDER appended; others are rewritten field by field */
+        size_t quick = sender ? wire_message_append_sender_size(&m->h, n) : 0;
+        size_t cap = quick ? quick : wire_message_rewrite_size(&m->h, sender), len;
         bool inside = m->fwd_room && cap <= m->fwd_room_size && m->fwd_hdr != m->fwd_room;
         uint8_t *buf = inside ? m->fwd_room : malloc(cap);
 
         if (!buf)
                 return -ENOMEM;
-        /* @buf holds wire_message_rewrite_size() bytes, as it requires */
-        len = wire_message_write_header(&m->h, sender, buf);
+        /* @buf holds the @cap bytes either writer requires */
+        if (quick)
+                len = wire_message_append_sender(m->data, &m->h, sender, n, buf);
+        else
+                len = wire_message_write_header(&m->h, sender, buf);
         if (m->fwd_hdr != m->fwd_room)
                 free(m->fwd_hdr);
         m->fwd_hdr = buf;

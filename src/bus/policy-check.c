@@ -18,12 +18,16 @@ typedef struct NameList {
         size_t n;
 } NameList;
 
-static void names_collect(NameList *l, const Peer *p, const char *driver_name)
+/* the names @p owns (or the driver's), when @needed: rules that name none
+ * do not look at them */
+static void names_collect(NameList *l, const Peer *p, const char *driver_name, bool needed)
 {
         size_t cap = NAMES_ON_STACK, n;
 
         l->names = l->stack;
         l->n = 0;
+        if (!needed)
+                return;
         if (!p) {
                 if (driver_name) {
                         l->stack[0] = driver_name;
@@ -153,7 +157,8 @@ static int check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eaves
         message_init(&pm, m, eavesdrop);
         pm.requested_reply = requested_reply;
         if (from->policy && !eavesdrop) {
-                names_collect(&l, to, to ? NULL : (m->h.destination ? m->h.destination : NULL));
+                names_collect(&l, to, to ? NULL : (m->h.destination ? m->h.destination : NULL),
+                              policy_snapshot_send_uses_names(from->policy));
                 pm.names = l.names;
                 pm.n_names = l.n;
                 r = policy_check_send(from->policy, &pm, &v);
@@ -165,7 +170,7 @@ static int check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eaves
                 }
         }
         if (to && to->policy) {
-                names_collect(&l, from, NULL);
+                names_collect(&l, from, NULL, policy_snapshot_receive_uses_names(to->policy));
                 pm.names = l.names;
                 pm.n_names = l.n;
                 v = (PolicyVerdict){ 0 };

@@ -120,6 +120,13 @@ int policy_snapshot_new(Policy *p, uid_t uid, const gid_t *gids, size_t n_gids,
                         PolicySnapshot **ret);
 PolicySnapshot *policy_snapshot_free(PolicySnapshot *s);
 bool policy_snapshot_may_eavesdrop(const PolicySnapshot *s);
+/*
+ * policy_snapshot_send_uses_names() / policy_snapshot_receive_uses_names() -
+ * does a send (receive) rule of @s name a bus name? If not, the verdict does
+ * not depend on PolicyMessage.names and a caller may leave them out.
+ */
+bool policy_snapshot_send_uses_names(const PolicySnapshot *s);
+bool policy_snapshot_receive_uses_names(const PolicySnapshot *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PolicySnapshot *, policy_snapshot_free);
 
 /* policy_check_own() - may this connection own (or queue for) @name? 0 / POLICY_E_DENIED. */

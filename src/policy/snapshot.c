@@ -42,6 +42,7 @@ typedef struct RuleSet {
         size_t n_by_name;
         KeyEntry *by_iface;
         size_t n_by_iface;
+        bool uses_names; /* a rule names a bus name (send_destination, receive_sender, own) */
 } RuleSet;
 
 struct PolicySnapshot {
@@ -154,6 +155,7 @@ static int rule_set_build(RuleSet *s, PolicyRuleKind kind, const Collected *c, s
                 if (r->kind != kind)
                         continue;
                 s->rules[s->n++] = r;
+                s->uses_names |= r->name != NULL;
                 if (r->name && !r->name_is_prefix) {
                         s->by_name[s->n_by_name++] = (KeyEntry){ r->name, seq };
                 } else if (r->interface && kind != RULE_OWN) {
@@ -227,6 +229,18 @@ int policy_snapshot_new(Policy *p, uid_t uid, const gid_t *gids, size_t n_gids, 
 bool policy_snapshot_may_eavesdrop(const PolicySnapshot *s)
 {
         return s->may_eavesdrop;
+}
+
+/** policy_snapshot_send_uses_names() - see policy.h. */
+bool policy_snapshot_send_uses_names(const PolicySnapshot *s)
+{
+        return s->sets[RULE_SEND].uses_names;
+}
+
+/** policy_snapshot_receive_uses_names() - see policy.h. */
+bool policy_snapshot_receive_uses_names(const PolicySnapshot *s)
+{
+        return s->sets[RULE_RECEIVE].uses_names;
 }
 
 /**

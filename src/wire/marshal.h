@@ -39,6 +39,19 @@ static inline uint64_t wire_get64(const uint8_t *p, bool be)
         return v;
 }
 
+/*
+ * wire_zero_pad() - bytes [@p, @q) of @data are all zero, where @q - @p < 8
+ * and @q >= 8: one load of the 8 bytes that end at @q (inside the buffer, as
+ * @q is), shifted so that only [@p, @q) is left.
+ */
+static inline bool wire_zero_pad(const uint8_t *data, size_t p, size_t q)
+{
+        if (p == q)
+                return true;
+        /* read as little-endian: byte i of the word at bits 8i */
+        return (wire_get64(data + q - 8, false) >> (8 * (8 - (q - p)))) == 0;
+}
+
 static inline void wire_put16(uint8_t *p, uint16_t v, bool be)
 {
         if (be != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__))

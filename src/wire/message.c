@@ -59,7 +59,10 @@ int wire_message_frame(const uint8_t *buf, size_t len, size_t *ret_size)
         return 0;
 }
 
-/* a string field value at *pos: u32 length, bytes, NUL, UTF-8 */
+/* a string field value at *pos: u32 length, bytes, NUL. Every string field
+ * is a name whose grammar is a subset of NUL-free ASCII, so the UTF-8 rule is
+ * checked only when that grammar fails (name_error()), to report the same
+ * reason as checking it first would */
 static int field_string(const uint8_t *msg, size_t *pos, size_t end, bool be, const char **ret,
                         size_t *ret_len)
 {
@@ -79,7 +82,15 @@ static int field_string(const uint8_t *msg, size_t *pos, size_t end, bool be, co
         *ret = (const char *)msg + p;
         *ret_len = n;
         *pos = p + n + 1;
-        return wire_string_check((const char *)msg + p, n);
+        return 0;
+}
+
+/* a name field that failed its grammar: the UTF-8/NUL reason if there is one */
+static int name_error(const char *s, size_t n, int grammar_error)
+{
+        int r = wire_string_check(s, n);
+
+        return r ? r : grammar_error;
 }
 
 /* the value of known field @code (its variant type already checked) */
@@ -132,32 +143,32 @@ static int parse_known_field(const uint8_t *msg, size_t *pos, size_t end, bool b
         switch (code) {
         case WIRE_FIELD_PATH:
                 if (!wire_path_is_valid(s, n))
-                        return WIRE_E_BAD_PATH;
+                        return name_error(s, n, WIRE_E_BAD_PATH);
                 h->path = s;
                 break;
         case WIRE_FIELD_INTERFACE:
                 if (!wire_interface_is_valid(s, n))
-                        return WIRE_E_BAD_INTERFACE;
+                        return name_error(s, n, WIRE_E_BAD_INTERFACE);
                 h->interface = s;
                 break;
         case WIRE_FIELD_MEMBER:
                 if (!wire_member_is_valid(s, n))
-                        return WIRE_E_BAD_MEMBER;
+                        return name_error(s, n, WIRE_E_BAD_MEMBER);
                 h->member = s;
                 break;
         case WIRE_FIELD_ERROR_NAME:
                 if (!wire_error_name_is_valid(s, n))
-                        return WIRE_E_BAD_ERROR_NAME;
+                        return name_error(s, n, WIRE_E_BAD_ERROR_NAME);
                 h->error_name = s;
                 break;
         case WIRE_FIELD_DESTINATION:
                 if (!wire_bus_name_is_valid(s, n))
-                        return WIRE_E_BAD_BUS_NAME;
+                        return name_error(s, n, WIRE_E_BAD_BUS_NAME);
                 h->destination = s;
                 break;
         case WIRE_FIELD_SENDER:
                 if (!wire_bus_name_is_valid(s, n))
-                        return WIRE_E_BAD_BUS_NAME;
+                        return name_error(s, n, WIRE_E_BAD_BUS_NAME);
                 h->sender = s;
                 break;
         }
@@ -178,9 +189,9 @@ static int parse_fields(const uint8_t *msg, size_t end, bool be, WireHeader *h)
 
                 if (q >= end)
                         return WIRE_E_BAD_ARRAY_LENGTH;
-                for (; pos < q; pos++)
-                        if (msg[pos])
-                                return WIRE_E_BAD_PADDING;
+                if (!wire_zero_pad(msg, pos, q))
+                        return WIRE_E_BAD_PADDING;
+                pos = q;
                 if (end - pos < 3)
                         return WIRE_E_BAD_ARRAY_LENGTH;
                 code = msg[pos];
@@ -205,6 +216,7 @@ static int parse_fields(const uint8_t *msg, size_t end, bool be, WireHeader *h)
 
                 if (code > _WIRE_FIELD_KNOWN_MAX) {
                         /* unknown: any valid value, skipped; it sits in a(yv) */
+                        h->unknown_fields = true;
                         r = wire_values_validate(msg, &pos, end, be, sig, n, UINT64_MAX, 3,
                                                  WIRE_E_BAD_ARRAY_LENGTH);
                         if (r)
@@ -303,9 +315,8 @@ int wire_message_parse(const uint8_t *msg, size_t size, WireHeader *ret)
         fields_end = WIRE_FIXED_HEADER_SIZE + h.fields_size;
         if ((r = parse_fields(msg, fields_end, h.big_endian, &h)))
                 return r;
-        for (size_t i = fields_end; i < h.body_offset; i++)
-                if (msg[i])
-                        return WIRE_E_BAD_PADDING;
+        if (!wire_zero_pad(msg, fields_end, h.body_offset))
+                return WIRE_E_BAD_PADDING;
         if ((r = check_required(&h)))
                 return r;
 
@@ -437,6 +448,37 @@ size_t wire_message_write_header(const WireHeader *h, const char *sender, uint8_
         wire_put32(out + 12, (uint32_t)(o.pos - WIRE_FIXED_HEADER_SIZE), o.be);
         out_pad(&o, 8);
         return o.pos;
+}
+
+/** wire_message_append_sender_size() - see message.h. */
+size_t wire_message_append_sender_size(const WireHeader *h, size_t sender_len)
+{
+        if (h->sender || h->unknown_fields)
+                return 0;
+        /* the fields as they are, padded to 8; then code, "\1s\0", length, name, NUL */
+        return ALIGN8(WIRE_FIXED_HEADER_SIZE + h->fields_size) + ALIGN8(8 + sender_len + 1);
+}
+
+/** wire_message_append_sender() - see message.h. */
+size_t wire_message_append_sender(const uint8_t *msg, const WireHeader *h, const char *sender,
+                                  size_t sender_len, uint8_t *out)
+{
+        size_t pos = WIRE_FIXED_HEADER_SIZE + h->fields_size, end;
+
+        memcpy(out, msg, pos);
+        memset(out + pos, 0, ALIGN8(pos) - pos);
+        pos = ALIGN8(pos);
+        out[pos] = WIRE_FIELD_SENDER;
+        out[pos + 1] = 1;
+        out[pos + 2] = 's';
+        out[pos + 3] = 0;
+        wire_put32(out + pos + 4, (uint32_t)sender_len, h->big_endian);
+        memcpy(out + pos + 8, sender, sender_len);
+        end = pos + 8 + sender_len;
+        out[end++] = 0;
+        wire_put32(out + 12, (uint32_t)(end - WIRE_FIXED_HEADER_SIZE), h->big_endian);
+        memset(out + end, 0, ALIGN8(end) - end);
+        return ALIGN8(end);
 }
 
 /**

@@ -67,6 +67,7 @@ typedef struct WireHeader {
         size_t fields_size;     /* length of the header-fields array (bytes 12..15) */
         size_t body_offset;     /* 8-aligned start of the body */
         size_t size;            /* whole message: body_offset + body_size */
+        bool unknown_fields;    /* fields of codes > _WIRE_FIELD_KNOWN_MAX were skipped */
 } WireHeader;
 
 /**
@@ -109,6 +110,25 @@ size_t wire_message_rewrite_size(const WireHeader *h, const char *sender);
  */
 int wire_message_rewrite_header(const uint8_t *msg, const WireHeader *h, const char *sender,
                                 uint8_t *out, size_t out_cap, size_t *ret_len);
+
+/**
+ * wire_message_append_sender_size() - bytes wire_message_append_sender()
+ * writes for @h and a sender of @sender_len bytes, or 0 when that shortcut does
+ * not apply: @h has a SENDER field or unknown fields, which only
+ * wire_message_rewrite_header() drops.
+ */
+size_t wire_message_append_sender_size(const WireHeader *h, size_t sender_len);
+
+/**
+ * wire_message_append_sender() - the forwarded header of @msg/@h the short
+ * way: its fixed header and header fields copied as they are, a SENDER field
+ * @sender (@sender_len bytes) appended, the fields length updated, padded with
+ * zeros to 8. Same message as wire_message_rewrite_header() gives (fields in
+ * another order). @out must hold wire_message_append_sender_size() bytes, which
+ * must not be 0. Return: the bytes written.
+ */
+size_t wire_message_append_sender(const uint8_t *msg, const WireHeader *h, const char *sender,
+                                  size_t sender_len, uint8_t *out);
 
 /**
  * wire_message_write_header() - write the fixed header and the known fields

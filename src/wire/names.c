@@ -10,14 +10,28 @@
 #include "wire/errors.h"
 #include "wire/names.h"
 
-static inline bool is_alpha_(char c)
+/* character classes of the name grammars, one table lookup per byte */
+enum {
+        C_ALPHA = 1,    /* [A-Za-z_] */
+        C_DIGIT = 2,    /* [0-9] */
+        C_HYPHEN = 4,   /* '-' */
+};
+
+#define RANGE(a, b, v) [a ... b] = (v)
+static const uint8_t char_class[256] = {
+        RANGE('A', 'Z', C_ALPHA), RANGE('a', 'z', C_ALPHA), ['_'] = C_ALPHA,
+        RANGE('0', '9', C_DIGIT), ['-'] = C_HYPHEN,
+};
+#undef RANGE
+
+static inline unsigned cls(char c)
 {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+        return char_class[(unsigned char)c];
 }
 
-static inline bool is_digit(char c)
+static inline bool is_alpha_(char c)
 {
-        return c >= '0' && c <= '9';
+        return cls(c) & C_ALPHA;
 }
 
 /**
@@ -35,12 +49,10 @@ bool wire_path_is_valid(const char *s, size_t n)
         for (size_t i = 1; i < n; i++) {
                 char c = s[i];
 
-                if (c == '/') {
-                        if (elem == 0)
-                                return false;
-                        elem = 0;
-                } else if (is_alpha_(c) || is_digit(c)) {
+                if (cls(c) & (C_ALPHA | C_DIGIT)) {
                         elem++;
+                } else if (c == '/' && elem > 0) {
+                        elem = 0;
                 } else {
                         return false;
                 }
@@ -55,26 +67,25 @@ bool wire_path_is_valid(const char *s, size_t n)
  */
 static bool dotted_is_valid(const char *s, size_t n, bool digit_first, bool hyphen)
 {
-        size_t elems = 1, elem = 0;
+        /* what may start an element, and what may follow its first byte */
+        unsigned first = C_ALPHA | (digit_first ? C_DIGIT : 0) | (hyphen ? C_HYPHEN : 0);
+        unsigned rest = C_ALPHA | C_DIGIT | (hyphen ? C_HYPHEN : 0);
+        size_t elems = 0, i = 0;
 
         if (n == 0 || n > WIRE_MAX_NAME_LENGTH)
                 return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-
-                if (c == '.') {
-                        if (elem == 0)
-                                return false;
-                        elems++;
-                        elem = 0;
-                } else if (is_alpha_(c) || (hyphen && c == '-') ||
-                           (is_digit(c) && (elem > 0 || digit_first))) {
-                        elem++;
-                } else {
+        for (;;) {
+                /* one element: a first byte, then the rest up to a '.' or the end */
+                if (!(cls(s[i]) & first))
                         return false;
-                }
+                for (i++; i < n && (cls(s[i]) & rest); i++)
+                        ;
+                elems++;
+                if (i == n)
+                        return elems >= 2;
+                if (s[i] != '.' || ++i == n)
+                        return false;
         }
-        return elem > 0 && elems >= 2;
 }
 
 /** wire_interface_is_valid() - two or more dot-separated [A-Za-z_][A-Za-z0-9_]* elements, <= 255. */
@@ -95,7 +106,7 @@ bool wire_member_is_valid(const char *s, size_t n)
         if (n == 0 || n > WIRE_MAX_NAME_LENGTH || !is_alpha_(s[0]))
                 return false;
         for (size_t i = 1; i < n; i++)
-                if (!is_alpha_(s[i]) && !is_digit(s[i]))
+                if (!(cls(s[i]) & (C_ALPHA | C_DIGIT)))
                         return false;
         return true;
 }
@@ -117,7 +128,7 @@ bool wire_unique_name_is_valid(const char *s, size_t n)
                 if (c == '.') {
                         if (i + 1 == n || s[i + 1] == '.')
                                 return false;
-                } else if (!is_alpha_(c) && !is_digit(c) && c != '-') {
+                } else if (!cls(c)) {
                         return false;
                 }
         }

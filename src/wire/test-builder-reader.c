@@ -399,6 +399,7 @@ static void test_rewrite(void)
                 memcpy(m2 + ALIGN8(16 + fl), m + h.body_offset, h.body_size);
                 CHECK_OK(wire_message_parse(m2, size2, &h2));
                 CHECK(h2.body_offset == h.body_offset + 8);
+                CHECK(h2.unknown_fields && !h.unknown_fields);
 
                 CHECK(wire_message_rewrite_header(m2, &h2, ":1.7", out, 10, &hlen) == -ENOBUFS);
                 CHECK_OK(wire_message_rewrite_header(m2, &h2, ":1.7", out, sizeof(out), &hlen));
@@ -432,12 +433,102 @@ static void test_rewrite(void)
         }
 }
 
+/* the forwarded header the short way equals the rewrite, field for field */
+static void same_message(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
+{
+        WireHeader x, y;
+
+        CHECK_OK(wire_message_parse(a, na, &x));
+        CHECK_OK(wire_message_parse(b, nb, &y));
+#define SAME_STR(f) CHECK((!x.f && !y.f) || (x.f && y.f && strcmp(x.f, y.f) == 0))
+        SAME_STR(path);
+        SAME_STR(interface);
+        SAME_STR(member);
+        SAME_STR(error_name);
+        SAME_STR(destination);
+        SAME_STR(sender);
+        SAME_STR(signature);
+#undef SAME_STR
+        CHECK(x.big_endian == y.big_endian && x.type == y.type && x.flags == y.flags);
+        CHECK(x.serial == y.serial && x.reply_serial == y.reply_serial && x.n_fds == y.n_fds);
+        CHECK(x.body_size == y.body_size &&
+              memcmp(a + x.body_offset, b + y.body_offset, x.body_size) == 0);
+}
+
+static void test_append_sender(void)
+{
+        for (int be = 0; be <= 1; be++) {
+                for (int kind = 0; kind < 3; kind++) {
+                        WireBuilder b;
+                        uint8_t *m, *quick, *slow;
+                        size_t size, nq, ns, lq, ls;
+                        WireHeader h;
+
+                        wire_builder_init_endian(&b, kind == 2 ? WIRE_MESSAGE_METHOD_RETURN
+                                                               : WIRE_MESSAGE_METHOD_CALL, 0, be);
+                        if (kind == 2) {
+                                wire_builder_set_reply_serial(&b, 77);
+                                wire_builder_set_destination(&b, ":1.3");
+                        } else {
+                                wire_builder_set_path(&b, "/com/example/Obj");
+                                wire_builder_set_interface(&b, "com.example.I");
+                                wire_builder_set_member(&b, kind ? "Mm" : "Member");
+                                wire_builder_set_destination(&b, "com.example.Dest");
+                        }
+                        wire_builder_append_string(&b, kind ? "" : "a body string");
+                        wire_builder_append_u32(&b, 42);
+                        CHECK_OK(wire_builder_finish(&b, 9, &m, &size));
+                        wire_builder_deinit(&b);
+                        CHECK_OK(wire_message_parse(m, size, &h));
+
+                        nq = wire_message_append_sender_size(&h, strlen(":1.1234"));
+                        ns = wire_message_rewrite_size(&h, ":1.1234");
+                        CHECK(nq > 0 && nq % 8 == 0);
+                        quick = calloc(1, nq + h.body_size);
+                        slow = calloc(1, ns + h.body_size);
+                        lq = wire_message_append_sender(m, &h, ":1.1234", 7, quick);
+                        CHECK(lq == nq);
+                        memcpy(quick + lq, m + h.body_offset, h.body_size);
+                        CHECK_OK(wire_message_rewrite_header(m, &h, ":1.1234", slow, ns, &ls));
+                        memcpy(slow + ls, m + h.body_offset, h.body_size);
+                        same_message(quick, lq + h.body_size, slow, ls + h.body_size);
+                        free(quick);
+                        free(slow);
+                        free(m);
+                }
+        }
+
+        /* a SENDER of the peer's own, or unknown fields: only the rewrite drops them */
+        {
+                WireBuilder b;
+                uint8_t *m;
+                size_t size;
+                WireHeader h;
+
+                wire_builder_init(&b, WIRE_MESSAGE_SIGNAL, 0);
+                wire_builder_set_path(&b, "/");
+                wire_builder_set_interface(&b, "a.b");
+                wire_builder_set_member(&b, "S");
+                wire_builder_set_sender(&b, ":1.666");
+                CHECK_OK(wire_builder_finish(&b, 1, &m, &size));
+                wire_builder_deinit(&b);
+                CHECK_OK(wire_message_parse(m, size, &h));
+                CHECK(wire_message_append_sender_size(&h, 4) == 0);
+                h.sender = NULL;
+                CHECK(wire_message_append_sender_size(&h, 4) > 0);
+                h.unknown_fields = true;
+                CHECK(wire_message_append_sender_size(&h, 4) == 0);
+                free(m);
+        }
+}
+
 int main(void)
 {
         test_round_trip();
         test_deep_nesting();
         test_builder_errors();
         test_rewrite();
+        test_append_sender();
         if (failures) {
                 fprintf(stderr, "%d failures\n", failures);
                 return 1;

@@ -298,6 +298,35 @@ static void test_invalid_header(void)
 
         expect_invalid(patch_field(build_call(false), WIRE_FIELD_PATH, 0, 0), WIRE_E_BAD_FIELD,
                        "field 0");
+
+        /* a byte outside a header name's grammar: bad UTF-8 and an embedded
+         * NUL keep their own reasons, as when they were checked first; valid
+         * UTF-8 outside the grammar ("\xc3\xa9") is the grammar's reason */
+        {
+                static const struct {
+                        uint8_t code;
+                        int bad;
+                } names[] = {
+                        { WIRE_FIELD_PATH, WIRE_E_BAD_PATH },
+                        { WIRE_FIELD_INTERFACE, WIRE_E_BAD_INTERFACE },
+                        { WIRE_FIELD_MEMBER, WIRE_E_BAD_MEMBER },
+                        { WIRE_FIELD_DESTINATION, WIRE_E_BAD_BUS_NAME },
+                        { WIRE_FIELD_SENDER, WIRE_E_BAD_BUS_NAME },
+                };
+
+                for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                        uint8_t code = names[i].code;
+
+                        expect_invalid(patch_field(build_call(false), code, 9, 0xff), WIRE_E_BAD_UTF8,
+                                       "name with a 0xff byte");
+                        expect_invalid(patch_field(build_call(true), code, 9, 0), WIRE_E_EMBEDDED_NUL,
+                                       "name with a NUL");
+                        expect_invalid(patch_field(patch_field(build_call(false), code, 9, 0xc3), code, 10, 0xa9),
+                                       names[i].bad, "name with an e-acute");
+                        expect_invalid(patch_field(build_call(true), code, 9, '#'), names[i].bad,
+                                       "name with a '#'");
+                }
+        }
         expect_invalid(patch_field(build_call(false), WIRE_FIELD_PATH, 2, 's'), WIRE_E_FIELD_TYPE,
                        "PATH as s");
         expect_invalid(patch_field(build_call(false), WIRE_FIELD_DESTINATION, 0, WIRE_FIELD_SENDER),

@@ -33,9 +33,9 @@ static inline int pad(const uint8_t *data, size_t *pos, size_t end, size_t align
 
         if (q > end)
                 return overrun;
-        for (; p < q; p++)
-                if (data[p] != 0)
-                        return WIRE_E_BAD_PADDING;
+        /* q >= 8: values start at the body (>= 16) or in a header field (>= 16) */
+        if (!wire_zero_pad(data, p, q))
+                return WIRE_E_BAD_PADDING;
         *pos = q;
         return 0;
 }
@@ -231,12 +231,19 @@ static int level_end(struct walk *w)
 int wire_values_validate(const uint8_t *data, size_t *pos, size_t end, bool be, const char *sig,
                          size_t sig_len, uint64_t n_fds, unsigned depth, int overrun)
 {
-        struct walk w = {
-                .data = data, .end = end, .p = *pos, .be = be, .n_fds = n_fds,
-                .overrun = overrun, .depth = depth,
-        };
+        struct walk w;
         int r;
 
+        /* field by field: an initializer would zero all 65 frames (2.6 kB) on
+         * every call, and push() writes a frame before anything reads it */
+        w.data = data;
+        w.end = end;
+        w.p = *pos;
+        w.be = be;
+        w.n_fds = n_fds;
+        w.overrun = overrun;
+        w.depth = depth;
+        w.top = 0;
         w.stack[0] = (struct frame){ .sig = sig, .sig_len = sig_len, .kind = 0 };
         for (;;) {
                 struct frame *f = &w.stack[w.top];

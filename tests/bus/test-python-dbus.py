@@ -220,6 +220,11 @@ def service_checks(c, bus):
             'org.freedesktop.DBus.Error.ServiceUnknown', 'call to an unowned name: ServiceUnknown')
     c.equal(error_name(lambda: acall(b, ':1.999999', path, IFACE, 'Echo', 'x', signature='s')),
             'org.freedesktop.DBus.Error.ServiceUnknown', 'call to an unknown unique name: ServiceUnknown')
+    ua = a.get_unique_name()
+    alias = ua[:ua.index('.') + 1] + '0' + ua[ua.index('.') + 1:]
+    c.equal(error_name(lambda: acall(b, alias, path, IFACE, 'Echo', 'x', signature='s')),
+            'org.freedesktop.DBus.Error.ServiceUnknown',
+            f'{alias} is not {ua}: a leading zero names no connection')
     xml = acall(b, name, path, 'org.freedesktop.DBus.Introspectable', 'Introspect')
     c.check('<interface name="com.example.Bh.Test">' in xml and 'name="Echo"' in xml, 'Introspect the service',
             xml[:300])
