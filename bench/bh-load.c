@@ -174,9 +174,16 @@ static void send_all(Conn *c, const uint8_t *p, size_t n, int fd_to_pass)
         }
 }
 
-/* Read whatever is there (blocking once); received fds are closed at once. */
+/*
+ * Wait for input with poll(), then read whatever is there; received fds are
+ * closed at once. poll() first, as libdbus, sd-bus and GDBus do: a reader
+ * blocked in recvmsg() itself is woken (and goes back to sleep) each time
+ * the bus takes one of its writes off the socket, since the kernel's
+ * "writable again" wake-up does not look at what a blocked read waits for.
+ */
 static void fill(Conn *c)
 {
+        struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
         char cbuf[CMSG_SPACE(sizeof(int) * 16)];
         struct iovec iov;
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
@@ -191,6 +198,11 @@ static void fill(Conn *c)
         }
         iov.iov_base = c->in + c->in_len;
         iov.iov_len = c->in_cap - c->in_len;
+        if (poll(&pfd, 1, -1) < 0) {
+                if (errno == EINTR)
+                        return;
+                die("poll");
+        }
         k = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
         if (k <= 0) {
                 if (k < 0 && errno == EINTR)

@@ -1,15 +1,22 @@
 /*
- * relay-floor.c -- the physical floor for a bus: three processes, a client, a
- * relay and an echo server, joined by AF_UNIX stream sockets. The relay copies
- * bytes client -> server and back with one epoll loop and no D-Bus work at
- * all, which is the least any broker's extra hop can cost.
+ * relay-floor.c -- the physical floor for a bus: clients, a relay and an echo
+ * server, joined by AF_UNIX stream sockets. The relay copies bytes clients ->
+ * server and back with one epoll loop and no D-Bus work at all, which is the
+ * least any broker's extra hop can cost.
  *
- *   relay-floor COUNT QUEUE [SIZE]    prints "round_trips/s"
+ *   relay-floor COUNT QUEUE [SIZE [CLIENTS]]    prints "round_trips/s"
  *
- * Messages are SIZE bytes (default 160, about a small method call).
+ * Messages are SIZE bytes (default 160, about a small method call). Each of
+ * CLIENTS (default 1) clients makes COUNT / CLIENTS calls with QUEUE in
+ * flight, writing each message on its own as D-Bus clients do. With several
+ * clients the relay hands the server's answers back in the order the calls
+ * went to it (the server answers in order), which is all the routing it does.
+ * Clients and server wait with poll() before they read, as libdbus, sd-bus,
+ * GDBus and bench/bh-load do (see bh-load.c's fill()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +27,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define MAX_CLIENTS 64
 
 static void die(const char *what)
 {
@@ -41,6 +50,17 @@ static void write_all(int fd, const char *p, size_t n)
         }
 }
 
+/* poll() for input, then read: what a D-Bus client library does */
+static ssize_t wait_read(int fd, char *buf, size_t n)
+{
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+
+        while (poll(&p, 1, -1) < 0)
+                if (errno != EINTR)
+                        die("poll");
+        return read(fd, buf, n);
+}
+
 /* Echo fixed-size messages back. */
 static void server(int fd, size_t size)
 {
@@ -48,7 +68,7 @@ static void server(int fd, size_t size)
         size_t have = 0;
 
         for (;;) {
-                ssize_t k = read(fd, buf + have, size * 64 - have);
+                ssize_t k = wait_read(fd, buf + have, size * 64 - have);
                 if (k <= 0)
                         _exit(0);
                 have += (size_t)k;
@@ -59,28 +79,100 @@ static void server(int fd, size_t size)
         }
 }
 
-/* Copy whatever arrives on one side to the other. */
-static void relay(int a, int b)
+/* The relay's view of one side: bytes read but not yet a whole message. */
+typedef struct Side {
+        int fd;
+        char *buf;
+        size_t have;
+} Side;
+
+/*
+ * Copy whole messages from clients to the server, remembering whose each one
+ * is, and the server's answers back in that order. @c[0..n): clients.
+ */
+static void relay(Side *c, unsigned n, Side *s, size_t size, unsigned long max_inflight)
 {
         int ep = epoll_create1(EPOLL_CLOEXEC);
+        unsigned char *owner = malloc(max_inflight); /* FIFO of client indices */
+        unsigned long head = 0, count = 0;
         struct epoll_event ev = { .events = EPOLLIN };
-        char buf[65536];
 
-        ev.data.fd = a;
-        epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev);
-        ev.data.fd = b;
-        epoll_ctl(ep, EPOLL_CTL_ADD, b, &ev);
+        if (ep < 0 || !owner)
+                die("relay setup");
+        for (unsigned i = 0; i <= n; i++) {
+                Side *x = i < n ? &c[i] : s;
+
+                x->buf = malloc(65536 + size);
+                if (!x->buf)
+                        die("malloc");
+                x->have = 0;
+                ev.data.u32 = i;
+                if (epoll_ctl(ep, EPOLL_CTL_ADD, x->fd, &ev) < 0)
+                        die("epoll_ctl");
+        }
         for (;;) {
-                struct epoll_event got[2];
-                int n = epoll_wait(ep, got, 2, -1);
-                for (int i = 0; i < n; i++) {
-                        int from = got[i].data.fd, to = from == a ? b : a;
-                        ssize_t k = read(from, buf, sizeof(buf));
-                        if (k <= 0)
+                struct epoll_event got[MAX_CLIENTS + 1];
+                int k = epoll_wait(ep, got, MAX_CLIENTS + 1, -1);
+
+                for (int e = 0; e < k; e++) {
+                        unsigned i = got[e].data.u32;
+                        Side *x = i < n ? &c[i] : s;
+                        ssize_t r = read(x->fd, x->buf + x->have, 65536);
+                        size_t whole;
+
+                        if (r <= 0)
                                 _exit(0);
-                        write_all(to, buf, (size_t)k);
+                        x->have += (size_t)r;
+                        whole = x->have / size;
+                        if (i < n) {
+                                for (size_t m = 0; m < whole; m++)
+                                        owner[(head + count++) % max_inflight] = (unsigned char)i;
+                                write_all(s->fd, x->buf, whole * size);
+                        } else {
+                                /* runs of answers for the same client go in one write */
+                                for (size_t m = 0; m < whole;) {
+                                        unsigned to = owner[head], run = 0;
+
+                                        while (m + run < whole && count > 0 && owner[head] == to) {
+                                                head = (head + 1) % max_inflight;
+                                                count--;
+                                                run++;
+                                        }
+                                        if (run == 0)
+                                                die("answer without a call");
+                                        write_all(c[to].fd, x->buf + m * size, run * size);
+                                        m += run;
+                                }
+                        }
+                        memmove(x->buf, x->buf + whole * size, x->have - whole * size);
+                        x->have -= whole * size;
                 }
         }
+}
+
+/* One client: @count calls, @queue in flight. */
+static void client(int fd, unsigned long count, unsigned long queue, size_t size)
+{
+        char *msg = calloc(1, size), *buf = malloc(size * 64);
+        unsigned long sent = 0, done = 0;
+        size_t have = 0;
+
+        if (!msg || !buf)
+                die("malloc");
+        while (done < count) {
+                while (sent < count && sent - done < queue) {
+                        write_all(fd, msg, size);
+                        sent++;
+                }
+                ssize_t k = wait_read(fd, buf + have, size * 64 - have);
+                if (k <= 0)
+                        die("read");
+                have += (size_t)k;
+                done += have / size;
+                have %= size;
+        }
+        free(msg);
+        free(buf);
 }
 
 int main(int argc, char **argv)
@@ -88,59 +180,53 @@ int main(int argc, char **argv)
         unsigned long count = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
         unsigned long queue = argc > 2 ? strtoul(argv[2], NULL, 10) : 1;
         size_t size = argc > 3 ? strtoul(argv[3], NULL, 10) : 160;
-        int cs[2], ss[2];
-        pid_t p1, p2;
-        char *msg, *buf;
-        unsigned long sent = 0, done = 0;
-        size_t have = 0;
+        unsigned long n = argc > 4 ? strtoul(argv[4], NULL, 10) : 1;
+        Side cl[MAX_CLIENTS], srv;
+        int cs[MAX_CLIENTS][2], ss[2], status, failed = 0;
+        pid_t ps, pr, pc[MAX_CLIENTS];
         struct timespec t0, t1;
 
-        if (!count || !queue || !size || size > 65536) {
-                fprintf(stderr, "usage: relay-floor COUNT QUEUE [SIZE]\n");
+        if (!count || !queue || !size || size > 65536 || !n || n > MAX_CLIENTS || count < n) {
+                fprintf(stderr, "usage: relay-floor COUNT QUEUE [SIZE [CLIENTS <= %d]]\n", MAX_CLIENTS);
                 return 2;
         }
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) < 0 ||
-            socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ss) < 0)
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ss) < 0)
                 die("socketpair");
-        p1 = fork();
-        if (p1 == 0) {
-                close(cs[0]);
-                close(cs[1]);
-                close(ss[0]);
+        for (unsigned long i = 0; i < n; i++)
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs[i]) < 0)
+                        die("socketpair");
+        ps = fork();
+        if (ps == 0)
                 server(ss[1], size);
+        pr = fork();
+        if (pr == 0) {
+                for (unsigned long i = 0; i < n; i++)
+                        cl[i].fd = cs[i][1];
+                srv.fd = ss[0];
+                relay(cl, (unsigned)n, &srv, size, n * queue + 1);
         }
-        p2 = fork();
-        if (p2 == 0) {
-                close(cs[0]);
-                close(ss[1]);
-                relay(cs[1], ss[0]);
-        }
-        close(cs[1]);
-        close(ss[0]);
-        close(ss[1]);
-        msg = calloc(1, size);
-        buf = malloc(size * 64);
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        while (done < count) {
-                while (sent < count && sent - done < queue) {
-                        write_all(cs[0], msg, size);
-                        sent++;
+        for (unsigned long i = 0; i < n; i++) {
+                pc[i] = fork();
+                if (pc[i] == 0) {
+                        client(cs[i][0], count / n, queue, size);
+                        _exit(0);
                 }
-                ssize_t k = read(cs[0], buf + have, size * 64 - have);
-                if (k <= 0)
-                        die("read");
-                have += (size_t)k;
-                done += have / size;
-                have %= size;
+        }
+        for (unsigned long i = 0; i < n; i++) {
+                if (waitpid(pc[i], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+                        failed = 1;
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        close(cs[0]);
-        kill(p1, SIGTERM);
-        kill(p2, SIGTERM);
-        waitpid(p1, NULL, 0);
-        waitpid(p2, NULL, 0);
-        printf("%.0f\n", count / ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9));
-        free(msg);
-        free(buf);
+        kill(ps, SIGTERM);
+        kill(pr, SIGTERM);
+        waitpid(ps, NULL, 0);
+        waitpid(pr, NULL, 0);
+        if (failed) {
+                fprintf(stderr, "relay-floor: a client failed\n");
+                return 1;
+        }
+        printf("%.0f\n", (double)(count / n * n) /
+                                 ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9));
         return 0;
 }

@@ -14,7 +14,8 @@
 #define MAX_FDS_PER_READ 253            /* SCM_MAX_FD */
 #define MAX_GATHER_MSGS 64
 #define MAX_GATHER_BYTES (512 * 1024)
-#define SASL_OUT_MAX    (2 * WIRE_SASL_LINE_MAX)
+#define SASL_OUT_MAX    1024            /* one wire_sasl_feed() call's replies (each < 128 bytes) */
+#define RAW_OUT_MAX     (8 * WIRE_SASL_LINE_MAX) /* SASL replies a peer has not read yet */
 
 /** connection_init() - see connection.h. */
 int connection_init(Connection *c, int fd, const WireSaslConfig *cfg, const ConnectionLimits *limits)
@@ -139,7 +140,7 @@ static int queue_raw(Connection *c, const char *buf, size_t len)
 
         if (len == 0)
                 return 0;
-        if (c->raw_out_len + len > 4 * SASL_OUT_MAX)
+        if (c->raw_out_len + len > RAW_OUT_MAX)
                 return -EMSGSIZE;
         p = realloc(c->raw_out, c->raw_out_len + len);
         if (!p)

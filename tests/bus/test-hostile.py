@@ -131,6 +131,22 @@ def wire_endless_auth_line(c, bus, base):
     s.finish()
 
 
+def wire_sasl_pipelined(c, bus, base):
+    """Thousands of SASL lines sent at once, each answered with ERROR or REJECTED: the
+    answers are bounded (the bus gives up after 16 ERRORs or 6 REJECTEDs) and the
+    offender is cut off while everyone else is served."""
+    for line, what in ((b'NEGOTIATE_UNIX_FD\r\n', 'ERROR'), (b'AUTH\r\n', 'REJECTED')):
+        s = Scenario(c, bus, f'pipelined SASL lines answered {what}', base)
+        conn = Conn(bus.socket, timeout=5 * SLOW)
+        try:
+            conn.send(b'\0' + line * 4000)
+        except OSError:
+            pass
+        c.check(conn.is_cut_off(5 * SLOW), f'4,000 pipelined SASL lines answered {what}: the offender is cut off')
+        conn.close()
+        s.finish()
+
+
 def expect_cut_or_error(c, conn, what, serial):
     """The offender must be disconnected or get an error for `serial` (never a success)."""
     try:
@@ -505,7 +521,7 @@ def flood_denials(c, bus, base):
 
 
 GROUPS = {
-    'wire': [wire_garbage_before_auth, wire_endless_auth_line, wire_invalid_signature, wire_bad_utf8,
+    'wire': [wire_garbage_before_auth, wire_endless_auth_line, wire_sasl_pipelined, wire_invalid_signature, wire_bad_utf8,
              wire_huge_length, wire_deep_arrays, wire_deep_structs, wire_deep_variants, wire_lying_fd_count],
     'flood': [flood_connections, flood_names, flood_matches, flood_denials],
     'slow': [slow_reader],
