@@ -8,7 +8,8 @@
  *
  * Messages are SIZE bytes (default 160, about a small method call). Each of
  * CLIENTS (default 1) clients makes COUNT / CLIENTS calls with QUEUE in
- * flight, writing each message on its own as D-Bus clients do. With several
+ * flight, writing each message on its own as D-Bus clients do (the server
+ * too writes each answer on its own). With several
  * clients the relay hands the server's answers back in the order the calls
  * went to it (the server answers in order), which is all the routing it does.
  * Clients and server wait with poll() before they read, as libdbus, sd-bus,
@@ -61,7 +62,8 @@ static ssize_t wait_read(int fd, char *buf, size_t n)
         return read(fd, buf, n);
 }
 
-/* Echo fixed-size messages back. */
+/* Echo fixed-size messages back, each with its own write as a D-Bus service
+ * answers each call (and as bh-load's echo does). */
 static void server(int fd, size_t size)
 {
         char *buf = malloc(size * 64);
@@ -73,7 +75,8 @@ static void server(int fd, size_t size)
                         _exit(0);
                 have += (size_t)k;
                 size_t whole = have / size * size;
-                write_all(fd, buf, whole);
+                for (size_t m = 0; m < whole; m += size)
+                        write_all(fd, buf + m, size);
                 memmove(buf, buf + whole, have - whole);
                 have -= whole;
         }
