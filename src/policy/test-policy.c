@@ -474,7 +474,7 @@ static int linear(const Policy *p, PolicyRuleKind kind, const PolicyMessage *m, 
 
 static void test_differential(void)
 {
-        unsigned st = 12345, mismatches = 0, checks = 0;
+        unsigned st = 12345, mismatches = 0, checks = 0, names_seen[2] = { 0, 0 };
 
         for (int round = 0; round < 60; round++) {
                 char *rules = strdup("<policy context='default'>"), rule[512];
@@ -522,12 +522,20 @@ static void test_differential(void)
                         m.n_names = names[0] == names[1] ? 2 : 3;
                         if (m.n_names == 2)
                                 names[1] = ":1.99";
+                        PolicyMessage nameless = m;
+
+                        /* a snapshot whose rules name no bus name gives the same
+                         * verdict without the names (the bus then leaves them out) */
+                        nameless.names = NULL;
+                        nameless.n_names = 0;
                         want = linear(c->policy, RULE_SEND, &m, NULL, &want_n);
-                        got = policy_check_send(s, &m, &v);
+                        got = policy_check_send(s, policy_snapshot_send_uses_names(s) ? &m : &nameless, &v);
                         mismatches += (want ? POLICY_E_DENIED : 0) != got || want_n != v.n_matched;
                         want = linear(c->policy, RULE_RECEIVE, &m, NULL, &want_n);
-                        got = policy_check_receive(s, &m, &v);
+                        got = policy_check_receive(s, policy_snapshot_receive_uses_names(s) ? &m : &nameless, &v);
                         mismatches += (want ? POLICY_E_DENIED : 0) != got || want_n != v.n_matched;
+                        names_seen[0] += policy_snapshot_send_uses_names(s);
+                        names_seen[1] += !policy_snapshot_send_uses_names(s);
                         want = linear(c->policy, RULE_OWN, NULL, names[0], &want_n);
                         got = policy_check_own(s, names[0], &v);
                         mismatches += (want ? POLICY_E_DENIED : 0) != got || want_n != v.n_matched;
@@ -542,6 +550,9 @@ static void test_differential(void)
                 bus_config_free(c);
                 free(rules);
         }
+        /* both kinds of rule set came up, so both paths above were compared */
+        CHECK(names_seen[0] > 0 && names_seen[1] > 0, "rule sets with and without names: %u and %u checks",
+              names_seen[0], names_seen[1]);
 }
 
 /* ---- cost figure: 10 vs 1,000 send_destination rules (printed only) ---- */
