@@ -36,6 +36,7 @@ enum {
 #define SRC_VAL(u)   ((u) & ((1ULL << 56) - 1))
 
 #define ERR_NO_REPLY "org.freedesktop.DBus.Error.NoReply"
+#define MAX_FD_READS_PER_TURN 16 /* reads of one peer in one loop turn while each brings fds */
 
 /** bus_log_pass() - see bus.h. */
 bool bus_log_pass(Bus *b, RateLimit *rl, const char *what)
@@ -727,15 +728,25 @@ static void on_peer(Bus *b, Peer *p, uint32_t events)
         }
         if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
                 return;
-        r = connection_read(&p->conn, &eagain);
-        if (connection_has_output(&p->conn))
-                bus_peer_dirty(b, p);
-        if (r != 0) {
-                bus_peer_disconnect(b, p);
-                return;
-        }
-        if (!eagain)
+        /* one read per turn, unless it brought fds: the kernel ends a read
+         * after each write that carries fds, so a peer sending them would get
+         * one message through per turn; read on, a bounded number of times */
+        for (unsigned k = 0; k < MAX_FD_READS_PER_TURN; k++) {
+                bool fds = false;
+
+                r = connection_read(&p->conn, &eagain, &fds);
+                if (connection_has_output(&p->conn))
+                        bus_peer_dirty(b, p);
+                if (r != 0) {
+                        bus_peer_disconnect(b, p);
+                        return;
+                }
+                if (eagain)
+                        break;
                 process_input(b, p);
+                if (p->dead || !fds || input_limited(b, p))
+                        break;
+        }
         track_pending_fds(b, p);
         if (!p->dead && input_limited(b, p)) {
                 log_warning(b->log, "Disconnecting %s: uid %u holds too much unfinished input "

@@ -183,7 +183,7 @@ static int run_sasl(Connection *c)
 }
 
 /** connection_read() - see connection.h. */
-int connection_read(Connection *c, bool *ret_eagain)
+int connection_read(Connection *c, bool *ret_eagain, bool *ret_fds)
 {
         union {
                 struct cmsghdr align;
@@ -195,6 +195,7 @@ int connection_read(Connection *c, bool *ret_eagain)
         int r;
 
         *ret_eagain = false;
+        *ret_fds = false;
         r = ensure_in_space(c, READ_CHUNK);
         if (r < 0)
                 return r;
@@ -210,9 +211,12 @@ int connection_read(Connection *c, bool *ret_eagain)
                 return -errno;
         }
         if (mh.msg_controllen > 0) {
+                unsigned before = c->n_in_fds;
+
                 r = take_fds(c, &mh);
                 if (r < 0)
                         return r;
+                *ret_fds = c->n_in_fds > before;
         }
         if (mh.msg_flags & MSG_CTRUNC)
                 return -EBADMSG;

@@ -90,12 +90,14 @@ static inline size_t connection_in_bytes(const Connection *c)
 
 /**
  * connection_read() - read what the socket has (one recvmsg) and run SASL on
- * it while not authenticated.
+ * it while not authenticated. *@ret_fds is set when the read brought fds: the
+ * kernel ends a stream read after the write that carried them, so more may be
+ * waiting behind it.
  * Return: 0 (progress or nothing to read: -EAGAIN is folded into 0 with
  * *@ret_eagain set), -ECONNRESET on end of stream, a WIRE_E_SASL_* code or
  * -errno: the connection must go.
  */
-int connection_read(Connection *c, bool *ret_eagain);
+int connection_read(Connection *c, bool *ret_eagain, bool *ret_fds);
 
 /**
  * connection_pop() - the next complete message from the input, parsed and

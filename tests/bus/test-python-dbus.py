@@ -243,6 +243,21 @@ def service_checks(c, bus):
     got = acall(b, name, path, IFACE, 'ReadFd', dbus.types.UnixFd(r), signature='h')
     os.close(r)
     c.equal(got, 'fd-from-client', 'an fd passed to a service (UnixFd) is readable there')
+    # many calls with an fd each in flight at once: each fd arrives with its own call
+    # (the bus reads on after every write that carries fds, since the kernel ends a read there)
+    replies, fds = {}, []
+    for i in range(50):
+        r, w = os.pipe()
+        os.write(w, f'fd-{i}'.encode())
+        os.close(w)
+        fds.append(r)
+        b.call_async(name, path, IFACE, 'ReadFd', 'h', (dbus.types.UnixFd(r),),
+                     lambda v, i=i: replies.setdefault(i, str(v)), lambda e, i=i: replies.setdefault(i, e))
+    pump(lambda: len(replies) == 50)
+    for r in fds:
+        os.close(r)
+    c.equal(sorted(replies.items()), [(i, f'fd-{i}') for i in range(50)],
+            '50 pipelined calls with an fd each: every fd reaches the service with its own call')
     fd = acall(b, name, path, IFACE, 'GiveFd')
     fdno = fd.take()
     c.equal(os.read(fdno, 100), b'from-service', 'an fd returned by a service is readable by the caller')
