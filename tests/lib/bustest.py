@@ -137,7 +137,12 @@ class Bus:
         return self
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            # __exit__ does not run when __enter__ raises: leave nothing behind
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
 
     def __exit__(self, *exc):
         self.stop()
