@@ -23,13 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/key-index.h"
 #include "policy/policy-internal.h"
 #include "util/error.h"
-
-typedef struct KeyEntry {
-        const char *key;
-        unsigned seq;
-} KeyEntry;
 
 typedef struct RuleSet {
         const PolicyRule **rules; /* by seq */
@@ -38,10 +34,8 @@ typedef struct RuleSet {
         size_t n_generic;
         unsigned *iface_deny; /* deny rules keyed by interface (see above) */
         size_t n_iface_deny;
-        KeyEntry *by_name; /* sorted by key, then seq */
-        size_t n_by_name;
-        KeyEntry *by_iface;
-        size_t n_by_iface;
+        KeyIndex by_name;
+        KeyIndex by_iface;
         bool uses_names; /* a rule names a bus name (send_destination, receive_sender, own) */
 } RuleSet;
 
@@ -112,23 +106,13 @@ static int collect_all(const Policy *p, uid_t uid, const gid_t *gids, size_t n_g
         return r;
 }
 
-static int key_cmp(const void *a, const void *b)
-{
-        const KeyEntry *x = a, *y = b;
-        int c = strcmp(x->key, y->key);
-
-        if (c)
-                return c;
-        return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 static void rule_set_clear(RuleSet *s)
 {
         free(s->rules);
         free(s->generic);
         free(s->iface_deny);
-        free(s->by_name);
-        free(s->by_iface);
+        key_index_clear(&s->by_name);
+        key_index_clear(&s->by_iface);
         *s = (RuleSet){};
 }
 
@@ -144,9 +128,8 @@ static int rule_set_build(RuleSet *s, PolicyRuleKind kind, const Collected *c, s
         s->rules = calloc(n, sizeof(*s->rules));
         s->generic = calloc(n, sizeof(*s->generic));
         s->iface_deny = calloc(n, sizeof(*s->iface_deny));
-        s->by_name = calloc(n, sizeof(*s->by_name));
-        s->by_iface = calloc(n, sizeof(*s->by_iface));
-        if (!s->rules || !s->generic || !s->iface_deny || !s->by_name || !s->by_iface)
+        if (!s->rules || !s->generic || !s->iface_deny || key_index_init(&s->by_name, n) < 0 ||
+            key_index_init(&s->by_iface, n) < 0)
                 return error_origin(-ENOMEM);
         for (size_t i = first; i < c->n; i++) {
                 const PolicyRule *r = c->v[i];
@@ -157,19 +140,17 @@ static int rule_set_build(RuleSet *s, PolicyRuleKind kind, const Collected *c, s
                 s->rules[s->n++] = r;
                 s->uses_names |= r->name != NULL;
                 if (r->name && !r->name_is_prefix) {
-                        s->by_name[s->n_by_name++] = (KeyEntry){ r->name, seq };
+                        key_index_add(&s->by_name, r->name, seq);
                 } else if (r->interface && kind != RULE_OWN) {
-                        s->by_iface[s->n_by_iface++] = (KeyEntry){ r->interface, seq };
+                        key_index_add(&s->by_iface, r->interface, seq);
                         if (!r->allow)
                                 s->iface_deny[s->n_iface_deny++] = seq;
                 } else {
                         s->generic[s->n_generic++] = seq;
                 }
         }
-        if (s->n_by_name > 0)
-                qsort(s->by_name, s->n_by_name, sizeof(KeyEntry), key_cmp);
-        if (s->n_by_iface > 0)
-                qsort(s->by_iface, s->n_by_iface, sizeof(KeyEntry), key_cmp);
+        if (key_index_build(&s->by_name) < 0 || key_index_build(&s->by_iface) < 0)
+                return error_origin(-ENOMEM);
         return 0;
 }
 
@@ -258,25 +239,6 @@ PolicySnapshot *policy_snapshot_free(PolicySnapshot *s)
         policy_unref(s->policy);
         free(s);
         return NULL;
-}
-
-/* the range of entries in sorted @v whose key is @key */
-static const KeyEntry *key_find(const KeyEntry *v, size_t n, const char *key, size_t *ret_n)
-{
-        size_t lo = 0, hi = n, end;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (strcmp(v[mid].key, key) < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        for (end = lo; end < n && strcmp(v[end].key, key) == 0; end++)
-                ;
-        *ret_n = end - lo;
-        return v + lo;
 }
 
 /* dbus-daemon's "a.b" prefix test: equal, or followed by a '.' */
@@ -414,10 +376,10 @@ static void eval_one(Eval *e, unsigned seq)
         }
 }
 
-static void eval_key(Eval *e, const KeyEntry *v, size_t n, const char *key)
+static void eval_key(Eval *e, const KeyIndex *x, const char *key)
 {
         size_t k;
-        const KeyEntry *hit = key_find(v, n, key, &k);
+        const KeyEntry *hit = key_index_find(x, key, &k);
 
         for (size_t i = 0; i < k; i++)
                 eval_one(e, hit[i].seq);
@@ -443,11 +405,11 @@ static int check_message(const PolicySnapshot *s, PolicyRuleKind kind, const Pol
 
         for (size_t i = 0; i < e.set->n_generic; i++)
                 eval_one(&e, e.set->generic[i]);
-        for (size_t i = 0; e.set->n_by_name > 0 && i < m->n_names; i++)
+        for (size_t i = 0; e.set->by_name.n > 0 && i < m->n_names; i++)
                 if (m->names[i])
-                        eval_key(&e, e.set->by_name, e.set->n_by_name, m->names[i]);
+                        eval_key(&e, &e.set->by_name, m->names[i]);
         if (m->interface)
-                eval_key(&e, e.set->by_iface, e.set->n_by_iface, m->interface);
+                eval_key(&e, &e.set->by_iface, m->interface);
         else
                 for (size_t i = 0; i < e.set->n_iface_deny; i++)
                         eval_one(&e, e.set->iface_deny[i]);
@@ -494,6 +456,6 @@ int policy_check_own(const PolicySnapshot *s, const char *name, PolicyVerdict *v
 
         for (size_t i = 0; i < e.set->n_generic; i++)
                 eval_one(&e, e.set->generic[i]);
-        eval_key(&e, e.set->by_name, e.set->n_by_name, name);
+        eval_key(&e, &e.set->by_name, name);
         return eval_finish(&e, verdict);
 }
