@@ -13,20 +13,9 @@
 #include <sys/stat.h>
 
 #include "policy/config.h"
+#include "util/test-count.h"
 
 #define DBUS_DATA "/usr/lib/dbus-1.0/installed-tests/dbus/data"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-        do {                                                                    \
-                if (!(cond)) {                                                  \
-                        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
-                        fprintf(stderr, __VA_ARGS__);                           \
-                        fprintf(stderr, "\n");                                  \
-                        failures++;                                             \
-                }                                                               \
-        } while (0)
 
 static void add(char **s, const char *fmt, ...)
 {
@@ -457,10 +446,5 @@ int main(void)
         test_includes();
         test_limits_and_misc();
         test_identities();
-        if (failures) {
-                fprintf(stderr, "%d failure(s)\n", failures);
-                return 1;
-        }
-        printf("ok\n");
-        return 0;
+        return test_exit();
 }

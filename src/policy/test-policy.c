@@ -13,18 +13,7 @@
 
 #include "policy/config.h"
 #include "policy/policy-internal.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-        do {                                                                    \
-                if (!(cond)) {                                                  \
-                        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
-                        fprintf(stderr, __VA_ARGS__);                           \
-                        fprintf(stderr, "\n");                                  \
-                        failures++;                                             \
-                }                                                               \
-        } while (0)
+#include "util/test-count.h"
 
 static BusConfig *load(const char *policies)
 {
@@ -601,10 +590,5 @@ int main(void)
         test_differential();
         printf("figure: ns per check (send or own), 10 vs 1000 rules: %.0f vs %.0f\n", ns_per_check(10),
                ns_per_check(1000));
-        if (failures) {
-                fprintf(stderr, "%d failure(s)\n", failures);
-                return 1;
-        }
-        printf("ok\n");
-        return 0;
+        return test_exit();
 }

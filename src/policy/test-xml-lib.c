@@ -11,18 +11,7 @@
 
 #include "policy/config.h"
 #include "policy/xml-lib.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-        do {                                                                    \
-                if (!(cond)) {                                                  \
-                        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
-                        fprintf(stderr, __VA_ARGS__);                           \
-                        fprintf(stderr, "\n");                                  \
-                        failures++;                                             \
-                }                                                               \
-        } while (0)
+#include "util/test-count.h"
 
 static bool expat_mapped(void)
 {
@@ -117,10 +106,5 @@ int main(void)
         test_open_close();
         test_open_failures();
         test_unloaded_after_parse();
-        if (failures) {
-                fprintf(stderr, "%d failure(s)\n", failures);
-                return 1;
-        }
-        printf("ok\n");
-        return 0;
+        return test_exit();
 }
