@@ -14,18 +14,7 @@
 #include "util/macro.h"
 #include "wire/builder.h"
 #include "wire/message.h"
-
-static unsigned failures;
-
-#define check(cond, ...)                                                                           \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
-                        fprintf(stderr, __VA_ARGS__);                                              \
-                        fputc('\n', stderr);                                                       \
-                        failures++;                                                                \
-                }                                                                                  \
-        } while (0)
+#include "util/test-count.h"
 
 static const struct {
         const char *rule;
@@ -130,10 +119,10 @@ static void test_parse(void)
         for (size_t i = 0; i < ELEMENTSOF(parse_table); i++) {
                 r = NULL;
                 rc = match_rule_new(&r, parse_table[i].rule, strlen(parse_table[i].rule));
-                check(rc == parse_table[i].rc, "parse \"%s\": %s, expected %s", parse_table[i].rule,
+                CHECK(rc == parse_table[i].rc, "parse \"%s\": %s, expected %s", parse_table[i].rule,
                       rc ? match_strerror(rc) : "ok",
                       parse_table[i].rc ? match_strerror(parse_table[i].rc) : "ok");
-                check((rc == 0) == (r != NULL), "parse \"%s\": ret_ set only on success",
+                CHECK((rc == 0) == (r != NULL), "parse \"%s\": ret_ set only on success",
                       parse_table[i].rule);
                 r = match_rule_free(r);
         }
@@ -141,19 +130,19 @@ static void test_parse(void)
         /* an embedded NUL is refused, not taken as the end */
         r = NULL;
         rc = match_rule_new(&r, "type='signal'\0", 14);
-        check(rc == MATCH_E_SYNTAX && !r, "NUL: %s", match_strerror(rc));
+        CHECK(rc == MATCH_E_SYNTAX && !r, "NUL: %s", match_strerror(rc));
 
         /* exactly the limit passes, one byte more does not */
         memcpy(big, "arg0='", 6);
         memset(big + 6, 'x', sizeof(big) - 6);
         big[MATCH_RULE_MAX_LENGTH - 1] = '\'';
         rc = match_rule_new(&r, big, MATCH_RULE_MAX_LENGTH);
-        check(rc == 0, "1024 bytes: %s", match_strerror(rc));
+        CHECK(rc == 0, "1024 bytes: %s", match_strerror(rc));
         r = match_rule_free(r);
         big[MATCH_RULE_MAX_LENGTH] = ',';
         rc = match_rule_new(&r, big, MATCH_RULE_MAX_LENGTH + 1);
-        check(rc == MATCH_E_TOO_LONG, "1025 bytes: %s", match_strerror(rc));
-        check(!strcmp(match_strerror(MATCH_E_TOO_LONG), "MATCH_E_TOO_LONG") &&
+        CHECK(rc == MATCH_E_TOO_LONG, "1025 bytes: %s", match_strerror(rc));
+        CHECK(!strcmp(match_strerror(MATCH_E_TOO_LONG), "MATCH_E_TOO_LONG") &&
                       !strcmp(match_strerror(1), "MATCH_E_UNKNOWN"),
               "match_strerror");
 }
@@ -174,10 +163,10 @@ static void test_quoting(void)
                 _cleanup_(match_rule_freep) MatchRule *r = NULL;
                 int rc = match_rule_new(&r, quoting_table[i].rule, strlen(quoting_table[i].rule));
 
-                check(rc == 0, "quoting \"%s\": %s", quoting_table[i].rule, match_strerror(rc));
+                CHECK(rc == 0, "quoting \"%s\": %s", quoting_table[i].rule, match_strerror(rc));
                 if (rc)
                         continue;
-                check(r->n_args == 1 && r->args[0].index == 0 &&
+                CHECK(r->n_args == 1 && r->args[0].index == 0 &&
                               !strcmp(match_rule_arg_value(r, &r->args[0]), quoting_table[i].arg0),
                       "quoting \"%s\": got \"%s\"", quoting_table[i].rule,
                       r->n_args ? match_rule_arg_value(r, &r->args[0]) : "(none)");
@@ -217,16 +206,16 @@ static void test_equal(void)
 
                 if (match_rule_new(&a, equal_table[i].a, strlen(equal_table[i].a)) ||
                     match_rule_new(&b, equal_table[i].b, strlen(equal_table[i].b))) {
-                        check(false, "equal: \"%s\" / \"%s\" do not parse", equal_table[i].a,
+                        CHECK(false, "equal: \"%s\" / \"%s\" do not parse", equal_table[i].a,
                               equal_table[i].b);
                         continue;
                 }
-                check(match_rule_equal(a, b) == equal_table[i].equal &&
+                CHECK(match_rule_equal(a, b) == equal_table[i].equal &&
                               match_rule_equal(b, a) == equal_table[i].equal,
                       "equal(\"%s\", \"%s\") != %d", equal_table[i].a, equal_table[i].b,
                       equal_table[i].equal);
                 if (equal_table[i].equal)
-                        check(match_rule_hash(a) == match_rule_hash(b), "hash(\"%s\")",
+                        CHECK(match_rule_hash(a) == match_rule_hash(b), "hash(\"%s\")",
                               equal_table[i].a);
         }
 }
@@ -245,12 +234,12 @@ static void test_memory(void)
         for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
                 _cleanup_(match_rule_freep) MatchRule *r = NULL;
 
-                check(match_rule_new(&r, rules[i], strlen(rules[i])) == 0, "memory rule %zu", i);
+                CHECK(match_rule_new(&r, rules[i], strlen(rules[i])) == 0, "memory rule %zu", i);
                 if (!r)
                         continue;
                 printf("rule of %zu chars: %zu bytes\n", strlen(rules[i]), match_rule_size(r));
                 /* the budget is 300 bytes per rule including the bus's own bookkeeping */
-                check(match_rule_size(r) <= strlen(rules[i]) + 32 && match_rule_size(r) <= 200,
+                CHECK(match_rule_size(r) <= strlen(rules[i]) + 32 && match_rule_size(r) <= 200,
                       "rule %zu takes %zu bytes", i, match_rule_size(r));
         }
 }
@@ -526,7 +515,7 @@ static void test_matching(void)
                 bool got;
 
                 if (match_rule_new(&r, match_table[i].rule, strlen(match_table[i].rule))) {
-                        check(false, "match: \"%s\" does not parse", match_table[i].rule);
+                        CHECK(false, "match: \"%s\" does not parse", match_table[i].rule);
                         continue;
                 }
                 match_message_init(&m, &msg->h, msg->data, msg->sender, msg->recipient);
@@ -537,11 +526,11 @@ static void test_matching(void)
                         got = match_rule_matches_monitor(r, &m);
                 else
                         got = match_rule_matches(r, &m);
-                check(got == match_table[i].match, "\"%s\" on message %d (mode %d): %d",
+                CHECK(got == match_table[i].match, "\"%s\" on message %d (mode %d): %d",
                       match_table[i].rule, match_table[i].msg, match_table[i].mode, got);
                 /* same answer on the already extracted args */
                 if (match_table[i].mode != MONITOR)
-                        check(match_rule_matches(r, &m) == got, "\"%s\": second call differs",
+                        CHECK(match_rule_matches(r, &m) == got, "\"%s\": second call differs",
                               match_table[i].rule);
         }
 }
@@ -556,15 +545,15 @@ static void test_lazy_args(void)
         MatchMessage m;
 
         match_message_init(&m, &msg->h, msg->data, msg->sender, msg->recipient);
-        check(m.n_read == 0, "lazy: args read before any rule");
+        CHECK(m.n_read == 0, "lazy: args read before any rule");
         for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
                 _cleanup_(match_rule_freep) MatchRule *r = NULL;
 
-                check(match_rule_new(&r, rules[i], strlen(rules[i])) == 0, "lazy: parse");
+                CHECK(match_rule_new(&r, rules[i], strlen(rules[i])) == 0, "lazy: parse");
                 if (!r)
                         continue;
-                check(match_rule_matches(r, &m), "lazy: \"%s\"", rules[i]);
-                check(m.n_read == n_read[i], "lazy: after \"%s\" %u args read, expected %u",
+                CHECK(match_rule_matches(r, &m), "lazy: \"%s\"", rules[i]);
+                CHECK(m.n_read == n_read[i], "lazy: after \"%s\" %u args read, expected %u",
                       rules[i], m.n_read, n_read[i]);
         }
 }
@@ -580,10 +569,5 @@ int main(void)
         test_lazy_args();
         for (int i = 0; i < _M_N; i++)
                 free(msgs[i].data);
-        if (failures) {
-                fprintf(stderr, "%u failures\n", failures);
-                return 1;
-        }
-        printf("ok\n");
-        return 0;
+        return test_exit();
 }

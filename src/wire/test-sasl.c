@@ -18,6 +18,7 @@
 #include "util/macro.h"
 #include "wire/errors.h"
 #include "wire/sasl.h"
+#include "util/test-count.h"
 
 #define GUID "0123456789abcdef0123456789abcdef"
 #ifdef DBUS_TEST_DATA
@@ -25,18 +26,6 @@
 #else
 #define AUTH_SCRIPT_DIR "/usr/lib/dbus-1.0/installed-tests/dbus/data/auth"
 #endif
-
-static unsigned failures;
-
-#define check(cond, ...)                                                                           \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
-                        fprintf(stderr, __VA_ARGS__);                                              \
-                        fputc('\n', stderr);                                                       \
-                        failures++;                                                                \
-                }                                                                                  \
-        } while (0)
 
 enum {
         F_ANON = 1,  /* ANONYMOUS allowed */
@@ -239,13 +228,13 @@ static void test_exchanges(void)
                                 wire_sasl_init(&s, &cfg);
                                 r = run(&s, e->in, e->in_len, chunks[c], caps[k], acc, sizeof(acc),
                                         &acc_len, &consumed);
-                                check(r == e->rc, "%s (chunk %zu, cap %zu): rc %d, expected %d",
+                                CHECK(r == e->rc, "%s (chunk %zu, cap %zu): rc %d, expected %d",
                                       e->name, chunks[c], caps[k], r, e->rc);
-                                check(acc_len == strlen(e->out) && !memcmp(acc, e->out, acc_len),
+                                CHECK(acc_len == strlen(e->out) && !memcmp(acc, e->out, acc_len),
                                       "%s (chunk %zu, cap %zu): output '%.*s', expected '%s'",
                                       e->name, chunks[c], caps[k], (int)acc_len, acc, e->out);
                                 if (e->rc == WIRE_SASL_DONE)
-                                        check(e->in_len - consumed == e->unused,
+                                        CHECK(e->in_len - consumed == e->unused,
                                               "%s: %zu bytes unused, expected %zu", e->name,
                                               e->in_len - consumed, e->unused);
                         }
@@ -266,27 +255,27 @@ static void test_states(void)
                            (const uint8_t *)"\0AUTH EXTERNAL 31303030\r\nNEGOTIATE_UNIX_FD\r\n"
                                             "BEGIN\r\n",
                            51, &consumed, out, sizeof(out), &out_len);
-        check(r == WIRE_SASL_DONE && consumed == 51, "external+fd: rc %d consumed %zu", r,
+        CHECK(r == WIRE_SASL_DONE && consumed == 51, "external+fd: rc %d consumed %zu", r,
               consumed);
-        check(s.authenticated && !s.anonymous && s.unix_fd && s.uid == 1000, "external+fd: flags");
+        CHECK(s.authenticated && !s.anonymous && s.unix_fd && s.uid == 1000, "external+fd: flags");
         /* once done, nothing more is consumed */
         r = wire_sasl_feed(&s, (const uint8_t *)"AUTH\r\n", 6, &consumed, out, sizeof(out),
                            &out_len);
-        check(r == WIRE_SASL_DONE && consumed == 0 && out_len == 0, "after done: rc %d", r);
+        CHECK(r == WIRE_SASL_DONE && consumed == 0 && out_len == 0, "after done: rc %d", r);
 
         /* a too small output buffer is the caller's bug */
         r = wire_sasl_feed(&s, (const uint8_t *)"", 0, &consumed, out, WIRE_SASL_OUT_MIN - 1,
                            &out_len);
-        check(r == -EINVAL, "small out: rc %d", r);
+        CHECK(r == -EINVAL, "small out: rc %d", r);
 
         /* a failed conversation stays failed */
         wire_sasl_init(&s, &cfg);
         r = wire_sasl_feed(&s, (const uint8_t *)"\0BEGIN\r\n", 8, &consumed, out, sizeof(out),
                            &out_len);
-        check(r == WIRE_E_SASL_PROTOCOL, "begin first: rc %d", r);
+        CHECK(r == WIRE_E_SASL_PROTOCOL, "begin first: rc %d", r);
         r = wire_sasl_feed(&s, (const uint8_t *)"AUTH\r\n", 6, &consumed, out, sizeof(out),
                            &out_len);
-        check(r == WIRE_E_SASL_PROTOCOL && consumed == 0 && out_len == 0, "stays failed: rc %d", r);
+        CHECK(r == WIRE_E_SASL_PROTOCOL && consumed == 0 && out_len == 0, "stays failed: rc %d", r);
 
         /* the longest line passes, one byte more does not */
         wire_sasl_init(&s, &cfg);
@@ -295,21 +284,21 @@ static void test_states(void)
         memcpy(line + WIRE_SASL_LINE_MAX - 1, "\r\n", 2);
         r = wire_sasl_feed(&s, (const uint8_t *)line, WIRE_SASL_LINE_MAX + 1, &consumed, out,
                            sizeof(out), &out_len);
-        check(r == WIRE_SASL_CONTINUE && consumed == WIRE_SASL_LINE_MAX + 1 &&
+        CHECK(r == WIRE_SASL_CONTINUE && consumed == WIRE_SASL_LINE_MAX + 1 &&
                       out_len == strlen("ERROR \"Unknown command\"\r\n"),
               "longest line: rc %d consumed %zu", r, consumed);
         wire_sasl_init(&s, &cfg);
         memset(line + 1, 'A', WIRE_SASL_LINE_MAX);
         r = wire_sasl_feed(&s, (const uint8_t *)line, WIRE_SASL_LINE_MAX + 1, &consumed, out,
                            sizeof(out), &out_len);
-        check(r == WIRE_E_SASL_LINE_TOO_LONG, "too long line: rc %d", r);
+        CHECK(r == WIRE_E_SASL_LINE_TOO_LONG, "too long line: rc %d", r);
 
         /* ANONYMOUS leaves no uid */
         cfg = make_config(F_ANON);
         wire_sasl_init(&s, &cfg);
         r = wire_sasl_feed(&s, (const uint8_t *)"\0AUTH ANONYMOUS\r\nBEGIN\r\n", 24, &consumed, out,
                            sizeof(out), &out_len);
-        check(r == WIRE_SASL_DONE && s.anonymous && s.authenticated &&
+        CHECK(r == WIRE_SASL_DONE && s.anonymous && s.authenticated &&
                       s.uid == WIRE_SASL_UID_UNKNOWN && !s.unix_fd,
               "anonymous: flags");
 }
@@ -562,12 +551,12 @@ static void test_auth_scripts(void)
                         skipped++;
                         printf("auth script %s skipped: %s\n", names[i]->d_name, why);
                 } else
-                        check(false, "auth script %s failed at %s", names[i]->d_name, why);
+                        CHECK(false, "auth script %s failed at %s", names[i]->d_name, why);
                 free(names[i]);
         }
         free(names);
         printf("auth scripts: %u passed, %u skipped\n", passed, skipped);
-        check(passed >= 10, "only %u auth scripts passed", passed);
+        CHECK(passed >= 10, "only %u auth scripts passed", passed);
 }
 
 int main(void)
@@ -575,10 +564,5 @@ int main(void)
         test_exchanges();
         test_states();
         test_auth_scripts();
-        if (failures) {
-                fprintf(stderr, "%u failures\n", failures);
-                return 1;
-        }
-        printf("ok\n");
-        return 0;
+        return test_exit();
 }
