@@ -105,15 +105,7 @@ class Bus:
     def mem_kb(self, dirty=False):
         """(RSS, PSS) in kB; with @dirty also Private_Dirty: the pages only this bus has written
         (heap, stack, data), which unlike PSS does not depend on who else maps the same files."""
-        rss = pss = priv = 0
-        with open(f'/proc/{self.pid()}/smaps_rollup') as f:
-            for line in f:
-                if line.startswith('Rss:'):
-                    rss = int(line.split()[1])
-                elif line.startswith('Pss:'):
-                    pss = int(line.split()[1])
-                elif line.startswith('Private_Dirty:'):
-                    priv = int(line.split()[1])
+        rss, pss, priv = proc_mem_kb(self.pid())
         return (rss, pss, priv) if dirty else (rss, pss)
 
     def stop(self):
@@ -152,6 +144,36 @@ class Bus:
                 return p
             time.sleep(0.005)
         raise RuntimeError('dbus-test-tool echo did not take its name')
+
+
+def proc_mem_kb(pid):
+    """(RSS, PSS, Private_Dirty) of process @pid in kB, from /proc/PID/smaps_rollup."""
+    rss = pss = priv = 0
+    with open(f'/proc/{pid}/smaps_rollup') as f:
+        for line in f:
+            if line.startswith('Rss:'):
+                rss = int(line.split()[1])
+            elif line.startswith('Pss:'):
+                pss = int(line.split()[1])
+            elif line.startswith('Private_Dirty:'):
+                priv = int(line.split()[1])
+    return rss, pss, priv
+
+
+def idle_floor(tools, which):
+    """The memory floor of the idle rows: idle-floor.c, a process on the same libc that only
+    waits, measured as m_idle_mem() measures a bus (after the same pause)."""
+    def run():
+        p = subprocess.Popen([tools['idle-floor']], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        try:
+            p.stdout.readline()
+            time.sleep(0.2)
+            rss, pss, priv = proc_mem_kb(p.pid)
+        finally:
+            p.kill()
+            p.wait()
+        return {'rss': rss, 'pss': pss, 'dirty': priv}[which]
+    return run
 
 
 def hello_time(path):
@@ -362,9 +384,10 @@ def m_with_matches(nmatch, count, queue):
 
 # ---- PERF.md targets ----------------------------------------------------------------------
 
-def targets(v, vs_floor):
+def targets(v, vs_floor, floors):
     """Print PERF.md's targets that this run measured, with the figure and met / NOT met.
-    @v: key -> kind -> median; @vs_floor: key -> ratio to the raw relay floor.
+    @v: key -> kind -> median; @vs_floor: key -> ratio to the raw relay floor;
+    @floors: key -> the floor's median (relay rate, or idle-floor.c's memory).
     Returns CSV rows."""
     nan = float('nan')
     ours = lambda key: v.get(key, {}).get('bulkhead-bus', nan)  # noqa: E731
@@ -418,6 +441,9 @@ def targets(v, vs_floor):
             floor = above_floor(what, x, limit, vs_floor)
             if floor:
                 verdict += f' (needs {floor:.2f} x the raw relay floor)'
+            idle = above_idle_floor(what, ours, peer, floors)
+            if idle:
+                verdict += idle
             client = above_client(what, limit, best, ours)
             if client:
                 verdict += f' (needs {client:.2f} x what the libdbus clients and service allow with a free bus)'
@@ -444,6 +470,19 @@ def above_floor(what, ratio, limit, vs_floor):
     return needed if needed > 1 else None
 
 
+def above_idle_floor(what, ours, peer, floor):
+    """For the idle PSS target: what each bus adds to a process that only waits (idle-floor.c,
+    measured beside it), and the ratio of the two additions. The floor is the loader, libc's
+    data and a stack, which every process pays; and its PSS, like the buses', depends on how
+    many other processes on the machine map the same libc pages at that moment."""
+    if what != 'idle PSS <= 0.5 x dbus-broker':
+        return None
+    f, o, b = floor.get('idle_pss', float('nan')), ours('idle_pss'), peer('idle_pss', 'dbus-broker')
+    if f != f or o != o or b != b or b <= f:
+        return None
+    return f' (above a process that only waits: +{o - f:.0f} against +{b - f:.0f} kB = {(o - f) / (b - f):.2f} x)'
+
+
 def above_client(what, limit, best, ours):
     """For the dbus-test-tool queue-10 targets: the rate asked for (LIMIT x the better peer) as a
     multiple of the ceiling the libdbus clients and echo service set by themselves with our bus
@@ -462,7 +501,7 @@ def above_client(what, limit, best, ours):
 
 def build_tools(build, tmp):
     tools = {'bulkhead-bus': os.path.join(build, 'src', 'cli', 'bulkhead-bus')}
-    for name in ('bh-load', 'relay-floor'):
+    for name in ('bh-load', 'relay-floor', 'idle-floor'):
         tools[name] = os.path.join(tmp, name)
         subprocess.run(['cc', '-O2', '-o', tools[name], os.path.join(HERE, name + '.c')], check=True)
     shared = os.path.normpath(os.path.join(SRC, '..', 'shared', 'tools', 'run-dbus-broker.c'))
@@ -522,9 +561,9 @@ def main():
         ('sys_call', 'bus system calls per call, queue 10', 'calls', False, m_syscalls_per_call(5000 // k, 10), 0, None),
         ('start_addr', 'spawn -> address printed', 'ms', False, m_startup('address'), 0, None),
         ('start_hello', 'spawn -> first Hello answered', 'ms', False, m_startup('hello'), 0, None),
-        ('idle_rss', 'idle RSS', 'kB', False, m_idle_mem('rss'), 0, None),
-        ('idle_pss', 'idle PSS', 'kB', False, m_idle_mem('pss'), 0, None),
-        ('idle_dirty', 'idle private dirty memory', 'kB', False, m_idle_mem('dirty'), 0, None),
+        ('idle_rss', 'idle RSS', 'kB', False, m_idle_mem('rss'), 0, 'floor_idle_rss'),
+        ('idle_pss', 'idle PSS', 'kB', False, m_idle_mem('pss'), 0, 'floor_idle_pss'),
+        ('idle_dirty', 'idle private dirty memory', 'kB', False, m_idle_mem('dirty'), 0, 'floor_idle_dirty'),
         ('per_conn', 'PSS per idle connection (200)', 'kB', False, m_per_object(200, 0), 0, None),
         ('per_match', 'PSS per match rule (10,000)', 'kB', False, m_per_object(1, 10000), 0, None),
         ('rules_0', 'calls/s queue 10, 0 policy rules', 'calls/s', True, m_load(20000 // k, 10), 0, None),
@@ -537,16 +576,20 @@ def main():
         ms = [m for m in ms if m[0] in keep]
     results = {}
     floors = {}
-    floor_argv = {'floor_q1': [str(5000 // k), '1'], 'floor_q10': [str(50000 // k), '10'],
-                  'floor_4x10': [str(40000 // k), '10', '160', '4']}
+    def relay(*argv):
+        return lambda: float(subprocess.run([tools['relay-floor']] + list(argv), capture_output=True,
+                                            text=True, check=True).stdout)
+    floor_fn = {'floor_q1': relay(str(5000 // k), '1'), 'floor_q10': relay(str(50000 // k), '10'),
+                'floor_4x10': relay(str(40000 // k), '10', '160', '4'),
+                'floor_idle_rss': idle_floor(tools, 'rss'), 'floor_idle_pss': idle_floor(tools, 'pss'),
+                'floor_idle_dirty': idle_floor(tools, 'dirty')}
     for rep in range(args.reps):
         order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]
         for key, title, unit, hib, fn, rules, floor in ms:
             if floor:
                 # measured right before the row it is compared with, not once per repetition:
                 # on a shared machine the load changes within minutes
-                f = float(subprocess.run([tools['relay-floor']] + floor_argv[floor], capture_output=True,
-                                         text=True, check=True).stdout)
+                f = floor_fn[floor]()
                 floors.setdefault(floor, []).append(f)
                 floors.setdefault((key, 'floor'), []).append(f)
             for kind in order:
@@ -578,8 +621,10 @@ def main():
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     print(f'\nbulkhead-bus vs dbus-daemon and dbus-broker -- {stamp}, {platform.node()}, '
           f'{os.cpu_count()} CPUs, {args.reps} repetitions, medians and their +-spread')
-    print('floor: raw relay q1 %.0f/s, q10 %.0f/s, 4 clients x q10 %.0f/s' % (
-        med(floors.get('floor_q1', [])), med(floors.get('floor_q10', [])), med(floors.get('floor_4x10', []))))
+    print('floor: raw relay q1 %.0f/s, q10 %.0f/s, 4 clients x q10 %.0f/s; a process that only waits: '
+          'RSS %.0f kB, PSS %.0f kB, private dirty %.0f kB' % tuple(
+              med(floors.get(f, [])) for f in ('floor_q1', 'floor_q10', 'floor_4x10', 'floor_idle_rss',
+                                               'floor_idle_pss', 'floor_idle_dirty')))
     head = f'{"measure":48} {"unit":8}' + ''.join(f' {k:>18}' for k in kinds) + f' {"vs best peer":>13} {"vs floor":>9}'
     print(head)
     rows = []
@@ -597,9 +642,13 @@ def main():
         print(f'{title:48} {unit:8}{cells} {ratio:>12.2f}x' + (f' {vs_floor:>9.2f}' if floor else ''))
         rows.append([key, title, unit] + [med(vals[k]) for k in kinds] + [ratio, vs_floor])
     print('ratio: bulkhead-bus / better peer for rates, better peer / bulkhead-bus for costs (>1 = we win)')
+    # the floors' medians, in the layout of the target rows: floor, key, unit, median
+    rows += [['floor', f, 'kB' if f.startswith('floor_idle') else 'calls/s', med(vals)]
+             for f, vals in floors.items() if isinstance(f, str)]
     rows += targets({key: {kind: med(results[(key, kind)]) for kind in kinds} for key, *_ in ms},
                     {key: med([o / f for o, f in zip(results[(key, 'bulkhead-bus')], floors[(key, 'floor')])
-                               if f]) for key, *_, floor in ms if floor})
+                               if f]) for key, *_, floor in ms if floor},
+                    {key: med(floors[(key, 'floor')]) for key, *_, floor in ms if floor})
     os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
     path = os.path.join(HERE, 'results', datetime.datetime.now().strftime('%Y%m%d-%H%M%S') + '.csv')
     with open(path, 'w', newline='') as f:
