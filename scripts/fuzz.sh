@@ -10,11 +10,23 @@ if [ ! -f "$dir/build.ninja" ]; then
 fi
 ninja -C "$dir"
 mkdir -p "$dir/crashes"
+failed=""
 for f in "$dir"/fuzz/fuzz-*; do
-  [ -x "$f" ] || continue
+  [ -f "$f" ] && [ -x "$f" ] || continue  # not the fuzz-NAME.p object dirs
   name=${f##*/fuzz-}
   mkdir -p "$dir/corpus/$name"
   echo "== fuzz $name for ${secs}s"
-  "$f" -max_total_time="$secs" -artifact_prefix="$dir/crashes/$name-" \
-       -print_final_stats=1 "$dir/corpus/$name" "$src/fuzz/corpus/$name" 2>&1 | tail -n 12
+  # the whole log stays in $dir/NAME.log; a crash, leak or UB report ends the run nonzero
+  if "$f" -max_total_time="$secs" -artifact_prefix="$dir/crashes/$name-" \
+       -print_final_stats=1 "$dir/corpus/$name" "$src/fuzz/corpus/$name" >"$dir/$name.log" 2>&1; then
+    tail -n 7 "$dir/$name.log"
+  else
+    tail -n 40 "$dir/$name.log"
+    failed="$failed $name"
+  fi
 done
+if [ -n "$failed" ]; then
+  echo "fuzz: FAILED:$failed (inputs in $dir/crashes/, logs in $dir/NAME.log)" >&2
+  exit 1
+fi
+echo "fuzz: no failures"
