@@ -499,6 +499,24 @@ def above_client(what, limit, best, ours):
 
 # ---- the run ----------------------------------------------------------------------------
 
+def stray_buses(tools):
+    """PIDs of bus processes already running (a bus left over from a by-hand test, the
+    system's dbus-daemon): each maps the same binary and libraries as the buses measured,
+    so the idle PSS rows come out lower for whichever kind it is, and a busy one takes CPU."""
+    exes = {os.path.realpath(tools['bulkhead-bus']), '/usr/bin/dbus-daemon', '/usr/bin/dbus-broker'}
+    found = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            exe = os.readlink(f'/proc/{d}/exe')
+        except OSError:
+            continue
+        if exe in exes:
+            found.append((int(d), os.path.basename(exe)))
+    return found
+
+
 def build_tools(build, tmp):
     tools = {'bulkhead-bus': os.path.join(build, 'src', 'cli', 'bulkhead-bus')}
     for name in ('bh-load', 'relay-floor', 'idle-floor'):
@@ -527,6 +545,11 @@ def main():
     # back, and /proc/PID/smaps counts those as the bus's Private_Dirty
     os.sync()
     kinds = ['bulkhead-bus', 'dbus-daemon', 'dbus-broker']
+    stray = stray_buses(tools)
+    if stray:
+        print('bench: warning: bus processes already running (' +
+              ', '.join(f'{name} {pid}' for pid, name in stray) + '): they share pages with the buses '
+              'measured (lower idle PSS for their kind) and may take CPU', file=sys.stderr)
     if not os.access(tools['bulkhead-bus'], os.X_OK):
         sys.exit(f'bench: {tools["bulkhead-bus"]} is not built (make build)')
     if 'run-dbus-broker' not in tools:
