@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include "bus/listener.h"
+#include "util/macro.h"
 
 #define MAX_KEYS 8
 
@@ -116,12 +117,33 @@ static const char *key_get(const AddressKey *k, unsigned n, const char *key)
         return NULL;
 }
 
+/*
+ * A socket file at @sa's path that nothing listens on any more: a bus killed
+ * before it could unlink it. Only a socket, and only when connect() is
+ * refused: a live bus (even one with a full backlog: EAGAIN) keeps its
+ * address, and a file of any other kind is never removed.
+ */
+static bool stale_socket(const struct sockaddr_un *sa, socklen_t salen)
+{
+        struct stat st;
+        int fd, r;
+
+        if (lstat(sa->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+                return false;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return false;
+        r = connect(fd, (const struct sockaddr *)sa, salen) < 0 ? errno : 0;
+        safe_close(fd);
+        return r == ECONNREFUSED;
+}
+
 static int bind_unix(const char *path, bool abstract, int *ret_fd)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         size_t len = strlen(path);
         socklen_t salen;
-        int fd;
+        int fd, r;
 
         if (len + (abstract ? 1 : 0) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
@@ -130,9 +152,13 @@ static int bind_unix(const char *path, bool abstract, int *ret_fd)
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
-        if (bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, 4096) < 0) {
-                int r = -errno;
-
+        r = bind(fd, (struct sockaddr *)&sa, salen) < 0 ? -errno : 0;
+        /* after a crash: take the address back from a socket nobody listens on */
+        if (r == -EADDRINUSE && !abstract && stale_socket(&sa, salen) && unlink(path) == 0)
+                r = bind(fd, (struct sockaddr *)&sa, salen) < 0 ? -errno : 0;
+        if (r == 0 && listen(fd, 4096) < 0)
+                r = -errno;
+        if (r < 0) {
                 safe_close(fd);
                 return r;
         }
