@@ -644,10 +644,13 @@ def main():
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     print(f'\nbulkhead-bus vs dbus-daemon and dbus-broker -- {stamp}, {platform.node()}, '
           f'{os.cpu_count()} CPUs, {args.reps} repetitions, medians and their +-spread')
-    print('floor: raw relay q1 %.0f/s, q10 %.0f/s, 4 clients x q10 %.0f/s; a process that only waits: '
-          'RSS %.0f kB, PSS %.0f kB, private dirty %.0f kB' % tuple(
-              med(floors.get(f, [])) for f in ('floor_q1', 'floor_q10', 'floor_4x10', 'floor_idle_rss',
-                                               'floor_idle_pss', 'floor_idle_dirty')))
+    shown = [(f'raw relay {what}', '%.0f/s', f) for what, f in
+             (('q1', 'floor_q1'), ('q10', 'floor_q10'), ('4 clients x q10', 'floor_4x10'))] + \
+        [(f'a process that only waits: {what}', '%.0f kB', f) for what, f in
+         (('RSS', 'floor_idle_rss'), ('PSS', 'floor_idle_pss'), ('private dirty', 'floor_idle_dirty'))]
+    shown = [f'{what} {fmt_ % med(floors[f])}' for what, fmt_, f in shown if f in floors]
+    if shown:
+        print('floor: ' + ', '.join(shown))
     head = f'{"measure":48} {"unit":8}' + ''.join(f' {k:>18}' for k in kinds) + f' {"vs best peer":>13} {"vs floor":>9}'
     print(head)
     rows = []
