@@ -441,9 +441,9 @@ def targets(v, vs_floor, floors):
             floor = above_floor(what, x, limit, vs_floor)
             if floor:
                 verdict += f' (needs {floor:.2f} x the raw relay floor)'
-            idle = above_idle_floor(what, ours, peer, floors)
-            if idle:
-                verdict += idle
+            above = above_cost_floor(what, ours, peer, floors)
+            if above:
+                verdict += above
             client = above_client(what, limit, best, ours)
             if client:
                 verdict += f' (needs {client:.2f} x what the libdbus clients and service allow with a free bus)'
@@ -470,17 +470,24 @@ def above_floor(what, ratio, limit, vs_floor):
     return needed if needed > 1 else None
 
 
-def above_idle_floor(what, ours, peer, floor):
-    """For the idle PSS target: what each bus adds to a process that only waits (idle-floor.c,
-    measured beside it), and the ratio of the two additions. The floor is the loader, libc's
-    data and a stack, which every process pays; and its PSS, like the buses', depends on how
-    many other processes on the machine map the same libc pages at that moment."""
-    if what != 'idle PSS <= 0.5 x dbus-broker':
+def above_cost_floor(what, ours, peer, floor):
+    """For the cost targets against dbus-broker that have a floor: what each bus adds to it, and
+    the ratio of the two additions.
+    - idle PSS: a process that only waits (idle-floor.c, measured beside it): the loader, libc's
+      data and a stack, which every process pays; its PSS, like the buses', depends on how many
+      other processes on the machine map the same libc pages at that moment.
+    - CPU per call: the raw relay's own CPU per call at the same queue depth (relay-floor.c,
+      measured right before): the system calls, copies, sleeps and wake-ups of a hop that does
+      no D-Bus work, which no broker can avoid."""
+    key, unit, fmt = {'idle PSS <= 0.5 x dbus-broker': ('idle_pss', 'kB', '.0f'),
+                      'bus CPU per call <= 0.5 x dbus-broker': ('cpu_call', 'us', '.1f')}.get(what, (None,) * 3)
+    if not key:
         return None
-    f, o, b = floor.get('idle_pss', float('nan')), ours('idle_pss'), peer('idle_pss', 'dbus-broker')
+    f, o, b = floor.get(key, float('nan')), ours(key), peer(key, 'dbus-broker')
     if f != f or o != o or b != b or b <= f:
         return None
-    return f' (above a process that only waits: +{o - f:.0f} against +{b - f:.0f} kB = {(o - f) / (b - f):.2f} x)'
+    base = 'a process that only waits' if key == 'idle_pss' else 'the raw relay'
+    return f' (above {base}: +{o - f:{fmt}} against +{b - f:{fmt}} {unit} = {(o - f) / (b - f):.2f} x)'
 
 
 def above_client(what, limit, best, ours):
@@ -576,7 +583,7 @@ def main():
          m_fanout(10, 2000 // k, 10000), 0, None),
         ('fanout_10_stuck', 'deliveries/s, 10 subscribers, +1 never reads', 'msgs/s', True,
          m_fanout(10, 2000 // k, stuck=True), 0, None),
-        ('cpu_call', 'bus CPU per call, queue 10', 'us', False, m_cpu_per_call(20000 // k, 10), 0, None),
+        ('cpu_call', 'bus CPU per call, queue 10', 'us', False, m_cpu_per_call(20000 // k, 10), 0, 'floor_cpu'),
         ('cpu_rules_1000', 'bus CPU per call, 1,000 policy rules', 'us', False, m_cpu_per_call(20000 // k, 10),
          1000, None),
         ('cpu_matches_10k', 'bus CPU per call, 10,000 match rules', 'us', False,
@@ -599,11 +606,13 @@ def main():
         ms = [m for m in ms if m[0] in keep]
     results = {}
     floors = {}
-    def relay(*argv):
+    def relay(*argv, field=0):
+        """relay-floor's rate (field 0) or its relay's CPU per call in us (field 1)"""
         return lambda: float(subprocess.run([tools['relay-floor']] + list(argv), capture_output=True,
-                                            text=True, check=True).stdout)
+                                            text=True, check=True).stdout.split()[field])
     floor_fn = {'floor_q1': relay(str(5000 // k), '1'), 'floor_q10': relay(str(50000 // k), '10'),
                 'floor_4x10': relay(str(40000 // k), '10', '160', '4'),
+                'floor_cpu': relay(str(20000 // k), '10', field=1),
                 'floor_idle_rss': idle_floor(tools, 'rss'), 'floor_idle_pss': idle_floor(tools, 'pss'),
                 'floor_idle_dirty': idle_floor(tools, 'dirty')}
     for rep in range(args.reps):
@@ -644,13 +653,18 @@ def main():
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     print(f'\nbulkhead-bus vs dbus-daemon and dbus-broker -- {stamp}, {platform.node()}, '
           f'{os.cpu_count()} CPUs, {args.reps} repetitions, medians and their +-spread')
-    shown = [(f'raw relay {what}', '%.0f/s', f) for what, f in
-             (('q1', 'floor_q1'), ('q10', 'floor_q10'), ('4 clients x q10', 'floor_4x10'))] + \
-        [(f'a process that only waits: {what}', '%.0f kB', f) for what, f in
-         (('RSS', 'floor_idle_rss'), ('PSS', 'floor_idle_pss'), ('private dirty', 'floor_idle_dirty'))]
-    shown = [f'{what} {fmt_ % med(floors[f])}' for what, fmt_, f in shown if f in floors]
-    if shown:
-        print('floor: ' + ', '.join(shown))
+    groups = []
+    for head, items in (('raw relay', (('q1', '%.0f/s', 'floor_q1'), ('q10', '%.0f/s', 'floor_q10'),
+                                        ('4 clients x q10', '%.0f/s', 'floor_4x10'),
+                                        ('its CPU per call at q10', '%.2f us', 'floor_cpu'))),
+                        ('a process that only waits', (('RSS', '%.0f kB', 'floor_idle_rss'),
+                                                       ('PSS', '%.0f kB', 'floor_idle_pss'),
+                                                       ('private dirty', '%.0f kB', 'floor_idle_dirty')))):
+        got = [f'{what} {fmt_ % med(floors[f])}' for what, fmt_, f in items if f in floors]
+        if got:
+            groups.append(f'{head} ' + ', '.join(got))
+    if groups:
+        print('floor: ' + '; '.join(groups))
     head = f'{"measure":48} {"unit":8}' + ''.join(f' {k:>18}' for k in kinds) + f' {"vs best peer":>13} {"vs floor":>9}'
     print(head)
     rows = []
@@ -669,7 +683,7 @@ def main():
         rows.append([key, title, unit] + [med(vals[k]) for k in kinds] + [ratio, vs_floor])
     print('ratio: bulkhead-bus / better peer for rates, better peer / bulkhead-bus for costs (>1 = we win)')
     # the floors' medians, in the layout of the target rows: floor, key, unit, median
-    rows += [['floor', f, 'kB' if f.startswith('floor_idle') else 'calls/s', med(vals)]
+    rows += [['floor', f, 'kB' if f.startswith('floor_idle') else 'us' if f == 'floor_cpu' else 'calls/s', med(vals)]
              for f, vals in floors.items() if isinstance(f, str)]
     rows += targets({key: {kind: med(results[(key, kind)]) for kind in kinds} for key, *_ in ms},
                     {key: med([o / f for o, f in zip(results[(key, 'bulkhead-bus')], floors[(key, 'floor')])
