@@ -206,9 +206,10 @@ static int open_unix(const AddressKey *k, unsigned n, const char *guid, Listener
 
                 if (strcmp(runtime, "yes") != 0 || !xdg || xdg[0] != '/')
                         return LISTENER_E_BAD_ADDRESS;
+                /* a dead bus's socket there is taken over (bind_unix()); a live
+                 * session bus's, or any other file, is left alone */
                 if (asprintf(&p, "%s/bus", xdg) < 0)
                         return -ENOMEM;
-                unlink(p);
         } else if (abstract) {
                 r = bind_unix(abstract, true, &l->fd);
                 return r < 0 ? r : make_address("abstract", abstract, guid, &l->address);

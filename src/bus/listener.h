@@ -3,8 +3,8 @@
  * unix:path=, abstract=, dir=, tmpdir=, runtime=yes. TCP is refused (QEMU's
  * security guide: the VM bus must not be reachable over the network).
  *
- * A unix:path= whose file is a socket nothing listens on (left by a bus that
- * was killed) is taken over; a live bus's socket or any other file at the
+ * A unix:path= or unix:runtime=yes whose file is a socket nothing listens on
+ * (left by a bus that was killed) is taken over; a live bus's socket or any other file at the
  * path makes listener_open() fail with -EADDRINUSE.
  *
  * Must never: accept anything but AF_UNIX, leave a socket file behind that

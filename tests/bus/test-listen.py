@@ -4,11 +4,15 @@
 # A bus still listening there keeps it: a second bus at the same path exits 1
 # with "Address already in use" and the first serves on. A file that is not a
 # socket is never removed. A bus that exits on SIGTERM removes its socket.
+# The same for unix:runtime=yes ($XDG_RUNTIME_DIR/bus), where a user's
+# session bus may be listening.
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import bustest  # noqa: E402
@@ -26,6 +30,54 @@ def second_bus(bus):
                        capture_output=True, text=True, timeout=10 * bustest.SLOW, env=bus.env(),
                        stdin=subprocess.DEVNULL)
     return r.returncode, r.stderr
+
+
+def runtime_checks(c, daemon):
+    """--address=unix:runtime=yes with XDG_RUNTIME_DIR a temp dir: a regular file at
+    $XDG_RUNTIME_DIR/bus is left alone (exit 1), a dead socket there is taken over."""
+    rt = tempfile.mkdtemp(prefix='bh-listen-rt-')
+    env = dict(os.environ, XDG_RUNTIME_DIR=rt)
+    env.pop('DBUS_SESSION_BUS_ADDRESS', None)
+    path = os.path.join(rt, 'bus')
+    argv = [daemon, '--session', '--nofork', '--print-address=1', '--address=unix:runtime=yes']
+    try:
+        with open(path, 'w') as f:
+            f.write('a session bus lived here\n')
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=5 * bustest.SLOW, env=env,
+                               stdin=subprocess.DEVNULL)
+            rc, err = r.returncode, r.stderr
+        except subprocess.TimeoutExpired:   # it started (and was killed by run())
+            rc, err = None, 'the bus started in place of the file'
+        c.check(rc == 1 and 'Address already in use' in err,
+                'runtime=yes on a regular file exits 1: Address already in use', f'{rc}: {err}')
+        kept = ''
+        if os.path.isfile(path):
+            with open(path) as f:
+                kept = f.read()
+        c.equal(kept, 'a session bus lived here\n', 'runtime=yes leaves the regular file as it was')
+        os.unlink(path)
+        dead = socket.socket(socket.AF_UNIX)
+        dead.bind(path)
+        dead.close()                    # a socket file nothing listens on
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                             stdin=subprocess.DEVNULL, preexec_fn=bustest.die_with_parent)
+        try:
+            line = p.stdout.readline().decode().strip()
+            c.check(line.startswith('unix:path=' + path), 'runtime=yes takes over a dead socket', line)
+            if line:
+                ping(c, line, 'the bus on the taken-over runtime socket serves')
+        finally:
+            p.terminate()
+            p.wait(timeout=10 * bustest.SLOW)
+            err = p.stderr.read().decode('utf-8', 'replace')
+            p.stdout.close()
+            p.stderr.close()
+        c.check(p.returncode in (0, -signal.SIGTERM), 'runtime=yes: the bus ends cleanly on SIGTERM',
+                f'{p.returncode}: {err[-2000:]}')
+        c.check(not os.path.exists(path), 'runtime=yes: the socket is removed on SIGTERM')
+    finally:
+        shutil.rmtree(rt, ignore_errors=True)
 
 
 def main():
@@ -76,6 +128,8 @@ def main():
                     c.equal(f.read(), 'not a socket\n', 'the regular file is left as it was')
             finally:
                 plain.__exit__(None, None, None)
+
+            runtime_checks(c, bus.daemon)
 
         path = bus.socket
         bus.stop()
