@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from bustest import Bus, Checks, skip  # noqa: E402
-from rawdbus import DRIVER, Conn, Disconnected  # noqa: E402
+from rawdbus import DRIVER, Conn, Disconnected, connect_as  # noqa: E402
 
 REFERENCE = '/usr/bin/dbus-daemon'
 MONITORING = ('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.Monitoring')
@@ -69,28 +69,14 @@ def calls(bus):
 
 
 def monitor_as(bus, uid):
-    """BecomeMonitor from a client of @uid (forked, so the test keeps root)."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            conn = Conn(bus.socket, timeout=10).auth().hello()
-            result = verdict(conn.call(*MONITORING, 'BecomeMonitor', 'asu', [[], 0]))
-        except Exception as e:  # noqa: BLE001 - reported to the parent
-            result = f'failed: {type(e).__name__}: {e}'
-        os.write(w, result.encode())
-        os._exit(0)
-    os.close(w)
-    data = b''
-    while chunk := os.read(r, 4096):
-        data += chunk
-    os.close(r)
-    os.waitpid(pid, 0)
-    return data.decode()
+    """BecomeMonitor from a client of @uid (connected by a forked child, so the test keeps root)."""
+    try:
+        conn = Conn(bus.socket, timeout=10, sock=connect_as(bus.socket, uid), uid=uid).auth().hello()
+        result = verdict(conn.call(*MONITORING, 'BecomeMonitor', 'asu', [[], 0]))
+        conn.close()
+    except Exception as e:  # noqa: BLE001 - reported as the verdict
+        result = f'failed: {type(e).__name__}: {e}'
+    return result
 
 
 def on_both(extra, name, fn):

@@ -30,7 +30,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from bustest import SLOW, Bus, Checks, limits, skip  # noqa: E402
 from rawdbus import (DRIVER, F_DESTINATION, F_INTERFACE, F_MEMBER, F_PATH, F_SIGNATURE, F_UNIX_FDS, METHOD_CALL,  # noqa: E402
-                     SIGNAL, Conn, Disconnected, message, method_call, socket_path)
+                     SIGNAL, Conn, Disconnected, connect_as, message, method_call, socket_path)
 
 CONNS_PER_USER = 8
 SHARE = CONNS_PER_USER // 4                          # per-uid limit = per-connection limit x SHARE
@@ -53,34 +53,6 @@ CONFIG = limits(max_match_rules_per_connection=PER_CONN, max_connections_per_use
 LIMITS = 'org.freedesktop.DBus.Error.LimitsExceeded'
 CHUNK = 64 * 1024                                    # body of one big signal
 UIDS = iter(range(61000, 61100))    # bulkhead-bus needs no passwd entry; see main() for others
-
-
-def connect_as(path, uid):
-    """A socket connected to path by a child running as uid, handed back to us."""
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    pid = os.fork()
-    if pid == 0:
-        status = 1
-        try:
-            ours.close()
-            os.setgroups([])
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(path)
-            socket.send_fds(theirs, [b'x'], [s.fileno()])
-            status = 0
-        finally:
-            os._exit(status)
-    theirs.close()
-    try:
-        _, fds, _, _ = socket.recv_fds(ours, 1, 1)
-    finally:
-        ours.close()
-        os.waitpid(pid, 0)
-    if not fds:
-        raise RuntimeError(f'could not connect as uid {uid}')
-    return socket.socket(fileno=fds[0])
 
 
 class UidConn(Conn):

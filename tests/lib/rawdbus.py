@@ -4,7 +4,8 @@
 # framing, SASL EXTERNAL, Hello, a blocking call(), and ways to send bytes no
 # library would: garbage, wrong lengths, invalid signatures, bad UTF-8 (pass
 # bytes where a string is expected), deep nesting. Used by the hostile-client
-# tests to play the offender, and as a light well-behaved client.
+# tests to play the offender, and as a light well-behaved client; with
+# connect_as(), as a client of another uid (root only).
 # Never: validates what it sends (that is the point), or hides a disconnect.
 import os
 import select
@@ -183,6 +184,35 @@ def message_size(head):
 
 class Disconnected(Exception):
     pass
+
+
+def connect_as(path, uid):
+    """A socket connected to @path by a forked child running as @uid (and gid @uid, no
+    supplementary groups), handed back to us: the bus sees that uid. Needs root."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            ours.close()
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)
+            socket.send_fds(theirs, [b'x'], [s.fileno()])
+            status = 0
+        finally:
+            os._exit(status)
+    theirs.close()
+    try:
+        _, fds, _, _ = socket.recv_fds(ours, 1, 1)
+    finally:
+        ours.close()
+        os.waitpid(pid, 0)
+    if not fds:
+        raise RuntimeError(f'could not connect as uid {uid}')
+    return socket.socket(fileno=fds[0])
 
 
 class Conn:
