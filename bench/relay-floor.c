@@ -4,7 +4,12 @@
  * server and back with one epoll loop and no D-Bus work at all, which is the
  * least any broker's extra hop can cost.
  *
- *   relay-floor COUNT QUEUE [SIZE [CLIENTS]]    prints "round_trips/s relay_cpu_us"
+ *   relay-floor [--hold] COUNT QUEUE [SIZE [CLIENTS]]
+ *                                   prints "round_trips/s relay_cpu_us"
+ *
+ * With --hold it first prints the relay process's pid on a line of its own
+ * and starts the clients only once a line arrives on stdin: time for bench.py
+ * to attach `perf stat -p` to the relay and count its system calls.
  *
  * Messages are SIZE bytes (default 160, about a small method call). Each of
  * CLIENTS (default 1) clients makes COUNT / CLIENTS calls with QUEUE in
@@ -23,6 +28,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,10 +191,12 @@ static void client(int fd, unsigned long count, unsigned long queue, size_t size
 
 int main(int argc, char **argv)
 {
-        unsigned long count = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
-        unsigned long queue = argc > 2 ? strtoul(argv[2], NULL, 10) : 1;
-        size_t size = argc > 3 ? strtoul(argv[3], NULL, 10) : 160;
-        unsigned long n = argc > 4 ? strtoul(argv[4], NULL, 10) : 1;
+        bool hold = argc > 1 && strcmp(argv[1], "--hold") == 0;
+        unsigned long count;
+
+        unsigned long queue;
+        size_t size;
+        unsigned long n;
         Side cl[MAX_CLIENTS], srv;
         int cs[MAX_CLIENTS][2], ss[2], status, failed = 0;
         pid_t ps, pr, pc[MAX_CLIENTS];
@@ -196,8 +204,16 @@ int main(int argc, char **argv)
         struct rusage ru;
         double relay_us;
 
+        if (hold) {
+                argc--;
+                argv++;
+        }
+        count = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
+        queue = argc > 2 ? strtoul(argv[2], NULL, 10) : 1;
+        size = argc > 3 ? strtoul(argv[3], NULL, 10) : 160;
+        n = argc > 4 ? strtoul(argv[4], NULL, 10) : 1;
         if (!count || !queue || !size || size > 65536 || !n || n > MAX_CLIENTS || count < n) {
-                fprintf(stderr, "usage: relay-floor COUNT QUEUE [SIZE [CLIENTS <= %d]]\n", MAX_CLIENTS);
+                fprintf(stderr, "usage: relay-floor [--hold] COUNT QUEUE [SIZE [CLIENTS <= %d]]\n", MAX_CLIENTS);
                 return 2;
         }
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ss) < 0)
@@ -214,6 +230,14 @@ int main(int argc, char **argv)
                         cl[i].fd = cs[i][1];
                 srv.fd = ss[0];
                 relay(cl, (unsigned)n, &srv, size, n * queue + 1);
+        }
+        if (hold) {
+                char go;
+
+                printf("%d\n", (int)pr);
+                fflush(stdout);
+                if (read(STDIN_FILENO, &go, 1) != 1)
+                        die("read stdin");
         }
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (unsigned long i = 0; i < n; i++) {
