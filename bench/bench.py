@@ -517,8 +517,9 @@ def above_floor(what, ratio, limit, vs_floor):
     """For a call-rate target "LIMIT x better peer" whose row has a relay floor: the rate the
     target asks for, as a multiple of the raw relay floor measured beside it (ratio / vs_floor
     is the better peer's rate over ours), for a target not met: above 1 no bus can reach it here,
-    since the relay does the same hop with no D-Bus work at all; just below 1 it asks for a bus
-    that costs next to nothing beside the relay."""
+    since the relay does the same hop with no D-Bus work at all; just below 1 (bh-load rows) it
+    asks for a bus that costs next to nothing beside the relay. For the dbus-test-tool rows only
+    a figure above 1 is given: below it, the libdbus clients and service are what bind."""
     key = {'queue 1 >= 1.2 x better peer (bh-load)': 'load_q1',
            'queue 1 >= 1.2 x better peer (dbus-test-tool)': 'spam_q1',
            'queue 10 >= 2 x better peer (bh-load)': 'load_q10',
@@ -528,7 +529,8 @@ def above_floor(what, ratio, limit, vs_floor):
     f = vs_floor.get(key, float('nan')) if key else float('nan')
     if f != f or not ratio:
         return None
-    return limit * f / ratio
+    needed = limit * f / ratio
+    return needed if needed > 1 or key.startswith('load_') else None
 
 
 def above_cost_floor(what, ours, peer, floor):
@@ -548,7 +550,7 @@ def above_cost_floor(what, ours, peer, floor):
     if f != f or o != o or b != b or b <= f:
         return None
     base = 'a process that only waits' if key == 'idle_pss' else 'the raw relay'
-    return f' (above {base}: +{o - f:{fmt}} against +{b - f:{fmt}} {unit} = {(o - f) / (b - f):.2f} x)'
+    return f' (above {base}: {o - f:+{fmt}} against {b - f:+{fmt}} {unit} = {(o - f) / (b - f):.2f} x)'
 
 
 def above_client(what, limit, best, ours):
