@@ -350,9 +350,12 @@ def m_syscalls_per_call_perf(count, queue, usable):
         bus.echo()
         warm_up(bus, queue)
         stop = perf_syscalls(bus.pid())
-        subprocess.run([bus.tools['bh-load'], bus.address, 'call', ECHO, str(count), str(queue)], check=True,
-                       capture_output=True)
-        return stop() / count
+        try:
+            subprocess.run([bus.tools['bh-load'], bus.address, 'call', ECHO, str(count), str(queue)], check=True,
+                           capture_output=True)
+        finally:
+            n = stop()
+        return n / count
     return run
 
 
@@ -381,12 +384,15 @@ def relay_syscalls_per_call(tools, count, queue, usable):
         p = subprocess.Popen([tools['relay-floor'], '--hold', str(count), str(queue)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
         stop = perf_syscalls(int(p.stdout.readline()))
-        p.stdin.write('\n')
-        p.stdin.close()
-        p.stdout.read()
+        try:
+            p.stdin.write('\n')
+            p.stdin.close()
+            p.stdout.read()
+        finally:
+            n = stop()
         if p.wait() != 0:
             raise RuntimeError('relay-floor failed')
-        return stop() / count
+        return n / count
     return run
 
 

@@ -192,11 +192,8 @@ static void client(int fd, unsigned long count, unsigned long queue, size_t size
 int main(int argc, char **argv)
 {
         bool hold = argc > 1 && strcmp(argv[1], "--hold") == 0;
-        unsigned long count;
-
-        unsigned long queue;
+        unsigned long count, queue, n;
         size_t size;
-        unsigned long n;
         Side cl[MAX_CLIENTS], srv;
         int cs[MAX_CLIENTS][2], ss[2], status, failed = 0;
         pid_t ps, pr, pc[MAX_CLIENTS];
