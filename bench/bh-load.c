@@ -16,7 +16,9 @@
  *
  * Only for bench/: no validation of what the bus sends beyond what it needs.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* when built by bench.py; meson passes -D_GNU_SOURCE */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -146,7 +148,7 @@ static size_t build(uint8_t *out, uint8_t type, uint8_t flags, uint32_t serial, 
 static void send_all(Conn *c, const uint8_t *p, size_t n, int fd_to_pass)
 {
         while (n) {
-                struct iovec iov = { (void *)p, n };
+                struct iovec iov = { (void *)(uintptr_t)p, n }; /* sendmsg only reads it */
                 struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
                 char cbuf[CMSG_SPACE(sizeof(int))];
                 ssize_t k;
