@@ -428,6 +428,23 @@ def m_idle_mem(which):
     return run
 
 
+def m_idle_pss_many(n):
+    """Idle PSS per bus with @n buses of the kind running at once: what each VM's bus costs a
+    host that runs many. Their binary and libraries are shared among them, so what is left is
+    mostly each bus's private memory."""
+    def run(bus):
+        more = []
+        try:
+            for _ in range(n - 1):
+                more.append(Bus(bus.kind, bus.tools).start())
+            time.sleep(0.2)
+            return sum(b.mem_kb()[1] for b in [bus] + more) / n
+        finally:
+            for b in more:
+                b.stop()
+    return run
+
+
 def m_per_object(conns, matches):
     def run(bus):
         time.sleep(0.2)
@@ -670,6 +687,7 @@ def main():
         ('idle_rss', 'idle RSS', 'kB', False, m_idle_mem('rss'), 0, 'floor_idle_rss'),
         ('idle_pss', 'idle PSS', 'kB', False, m_idle_mem('pss'), 0, 'floor_idle_pss'),
         ('idle_dirty', 'idle private dirty memory', 'kB', False, m_idle_mem('dirty'), 0, 'floor_idle_dirty'),
+        ('idle_pss_10', 'idle PSS per bus, 10 buses running', 'kB', False, m_idle_pss_many(10), 0, None),
         ('per_conn', 'PSS per idle connection (200)', 'kB', False, m_per_object(200, 0), 0, None),
         ('per_match', 'PSS per match rule (10,000)', 'kB', False, m_per_object(1, 10000), 0, None),
         ('rules_0', 'calls/s queue 10, 0 policy rules', 'calls/s', True, m_load(20000 // k, 10), 0, None),
