@@ -13,6 +13,7 @@ import csv
 import datetime
 import os
 import platform
+import select
 import shutil
 import signal
 import socket
@@ -360,10 +361,45 @@ def m_syscalls_per_call_perf(count, queue, usable):
 
 
 def perf_syscalls(pid):
-    """`perf stat` counting the system calls of process @pid; stop() -> the count."""
-    st = subprocess.Popen(['perf', 'stat', '-x,', '-e', 'raw_syscalls:sys_enter', '-p', str(pid)],
+    """`perf stat` counting the system calls of process @pid; stop() -> the count.
+    perf starts with its counters off (-D -1) and is told to enable them through its control
+    fifo; it acks once they count, so no call made after this returns is missed, however long
+    perf takes to attach on a loaded machine."""
+    d = tempfile.mkdtemp(prefix='bh-bench-perf-')
+    ctl, ack = os.path.join(d, 'ctl'), os.path.join(d, 'ack')
+    os.mkfifo(ctl)
+    os.mkfifo(ack)
+    st = subprocess.Popen(['perf', 'stat', '-x,', '-e', 'raw_syscalls:sys_enter', '-p', str(pid), '-D', '-1',
+                           '--control', f'fifo:{ctl},{ack}'],
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)  # attached; the process waits for work meanwhile and makes no system call
+    fd = -1
+    try:
+        deadline = time.monotonic() + 30
+        while fd < 0:  # the write end opens once perf holds the read end
+            try:
+                fd = os.open(ctl, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                if st.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError('perf stat did not start')
+                time.sleep(0.01)
+        afd = os.open(ack, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            os.write(fd, b'enable\n')
+            got = b''
+            while b'\n' not in got:  # perf writes "ack\n\0"
+                if not select.select([afd], [], [], max(deadline - time.monotonic(), 0))[0]:
+                    raise RuntimeError('perf stat did not enable its counters')
+                got += os.read(afd, 64)
+        finally:
+            os.close(afd)
+    except BaseException:
+        st.kill()
+        st.wait()
+        raise
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        shutil.rmtree(d, ignore_errors=True)
 
     def stop():
         st.send_signal(signal.SIGINT)

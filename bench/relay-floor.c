@@ -220,23 +220,46 @@ int main(int argc, char **argv)
         for (unsigned long i = 0; i < n; i++)
                 if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs[i]) < 0)
                         die("socketpair");
+        /* each process keeps only its own ends, so that when one side goes the
+         * next read on the other finds EOF and nothing is left running */
         ps = fork();
-        if (ps == 0)
+        if (ps == 0) {
+                for (unsigned long i = 0; i < n; i++) {
+                        close(cs[i][0]);
+                        close(cs[i][1]);
+                }
+                close(ss[0]);
                 server(ss[1], size);
+        }
         pr = fork();
         if (pr == 0) {
-                for (unsigned long i = 0; i < n; i++)
+                close(ss[1]);
+                for (unsigned long i = 0; i < n; i++) {
+                        close(cs[i][0]);
                         cl[i].fd = cs[i][1];
+                }
                 srv.fd = ss[0];
                 relay(cl, (unsigned)n, &srv, size, n * queue + 1);
         }
+        close(ss[0]);
+        close(ss[1]);
+        for (unsigned long i = 0; i < n; i++)
+                close(cs[i][1]);
         if (hold) {
                 char go;
+                ssize_t k;
 
                 printf("%d\n", (int)pr);
                 fflush(stdout);
-                if (read(STDIN_FILENO, &go, 1) != 1)
-                        die("read stdin");
+                k = read(STDIN_FILENO, &go, 1);
+                if (k != 1) {
+                        kill(ps, SIGTERM);
+                        kill(pr, SIGTERM);
+                        if (k < 0)
+                                die("read stdin");
+                        fprintf(stderr, "relay-floor: stdin closed before the line that starts the clients\n");
+                        return 1;
+                }
         }
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (unsigned long i = 0; i < n; i++) {
