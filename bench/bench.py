@@ -752,7 +752,11 @@ def main():
             if floor:
                 # measured right before the row it is compared with, not once per repetition:
                 # on a shared machine the load changes within minutes
-                f = floor_fn[floor]()
+                try:
+                    f = floor_fn[floor]()
+                except Exception as e:  # the row is still measured, without its floor
+                    print(f'bench: {floor}: {e}', file=sys.stderr)
+                    f = float('nan')
                 floors.setdefault(floor, []).append(f)
                 floors.setdefault((key, 'floor'), []).append(f)
             for kind in order:
