@@ -275,20 +275,24 @@ def m_spam_ceiling(count, queue, clients=1):
     return run
 
 
+def calls(bus, count, queue, clients=1, fd=False):
+    """`bh-load call`: @count calls to the echo service, @queue in flight per client; its
+    output ("calls/s p50_us p99_us")."""
+    argv = [bus.tools['bh-load'], bus.address, 'call', ECHO, str(count), str(queue), str(clients)]
+    return subprocess.run(argv + (['--fd'] if fd else []), check=True, capture_output=True, text=True).stdout
+
+
 def warm_up(bus, queue):
     """A few hundred calls first: the bus's allocator settles (after 10,000 AddMatch the
     first calls pay a one-off consolidation of the freed heap) and caches are warm."""
-    subprocess.run([bus.tools['bh-load'], bus.address, 'call', ECHO, '500', str(queue)], check=True,
-                   capture_output=True)
+    calls(bus, 500, queue)
 
 
 def m_load(count, queue, clients=1, fd=False, field=0):
     def run(bus):
         bus.echo()
         warm_up(bus, queue)
-        argv = [bus.tools['bh-load'], bus.address, 'call', ECHO, str(count), str(queue), str(clients)]
-        out = subprocess.run(argv + (['--fd'] if fd else []), check=True, capture_output=True, text=True).stdout
-        return float(out.split()[field])
+        return float(calls(bus, count, queue, clients, fd).split()[field])
     return run
 
 
@@ -302,8 +306,7 @@ def m_cpu_per_call(count, queue, nmatch=0):
             p.stdout.readline()
         warm_up(bus, queue)
         t0 = bus.cpu_seconds()
-        subprocess.run([bus.tools['bh-load'], bus.address, 'call', ECHO, str(count), str(queue)], check=True,
-                       capture_output=True)
+        calls(bus, count, queue)
         return (bus.cpu_seconds() - t0) * 1e6 / count
     return run
 
@@ -317,8 +320,7 @@ def m_syscalls_per_call(count, queue):
         st = subprocess.Popen(['strace', '-c', '-f', '-o', out, '-p', str(bus.pid())],
                               stderr=subprocess.DEVNULL)
         time.sleep(0.5)
-        subprocess.run([bus.tools['bh-load'], bus.address, 'call', ECHO, str(count), str(queue)], check=True,
-                       capture_output=True)
+        calls(bus, count, queue)
         st.send_signal(signal.SIGINT)
         st.wait()
         total = 0
@@ -352,8 +354,7 @@ def m_syscalls_per_call_perf(count, queue, usable):
         warm_up(bus, queue)
         stop = perf_syscalls(bus.pid())
         try:
-            subprocess.run([bus.tools['bh-load'], bus.address, 'call', ECHO, str(count), str(queue)], check=True,
-                           capture_output=True)
+            calls(bus, count, queue)
         finally:
             n = stop()
         return n / count
