@@ -661,36 +661,10 @@ def build_tools(build, tmp):
     return tools
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--build', default=os.path.join(SRC, 'build'))
-    ap.add_argument('--reps', type=int, default=3)
-    ap.add_argument('--quick', action='store_true', help='smaller counts, for a smoke run')
-    ap.add_argument('--only', help='comma-separated measurement keys to run')
-    args = ap.parse_args()
-    k = 5 if args.quick else 1
-    tmp = tempfile.mkdtemp(prefix='bh-bench-tools-')
-    tools = build_tools(args.build, tmp)
-    # a binary just built sits in the page cache as dirty pages until written
-    # back, and /proc/PID/smaps counts those as the bus's Private_Dirty
-    os.sync()
-    kinds = ['bulkhead-bus', 'dbus-daemon', 'dbus-broker']
-    stray = stray_buses(tools)
-    if stray:
-        print('bench: warning: bus processes already running (' +
-              ', '.join(f'{name} {pid}' for pid, name in stray) + '): they share pages with the buses '
-              'measured (lower idle PSS for their kind) and may take CPU', file=sys.stderr)
-    if not os.access(tools['bulkhead-bus'], os.X_OK):
-        sys.exit(f'bench: {tools["bulkhead-bus"]} is not built (make build)')
-    if 'run-dbus-broker' not in tools:
-        print('bench: dbus-broker or ../shared/tools/run-dbus-broker.c missing: measuring without it')
-        kinds.remove('dbus-broker')
-    perf_ok = perf_counts_syscalls()
-    if not perf_ok:
-        print('bench: perf cannot count system calls here (it needs linux-perf, and root or '
-              'kernel.perf_event_paranoid <= -1): the (perf) row stays empty', file=sys.stderr)
-    # key, title, unit, higher_is_better, function, policy rules, floor key
-    ms = [
+def measurements(k, perf_ok):
+    """Every row of the table: (key, title, unit, higher_is_better, function, policy rules,
+    floor key). @k divides the counts (5 for --quick)."""
+    return [
         ('spam_q1', 'calls/s, dbus-test-tool, 1 client, queue 1', 'calls/s', True, m_spam(5000 // k, 1, 1), 0, 'floor_q1'),
         ('spam_q10', 'calls/s, dbus-test-tool, 1 client, queue 10', 'calls/s', True, m_spam(20000 // k, 10, 1), 0, 'floor_q10'),
         ('spam_q10_ceiling', 'dbus-test-tool q10 ceiling with a free bus', 'calls/s', True,
@@ -732,22 +706,28 @@ def main():
         ('rules_1000', 'calls/s queue 10, 1,000 policy rules', 'calls/s', True, m_load(20000 // k, 10), 1000, None),
         ('matches_10k', 'calls/s queue 10, 10,000 match rules', 'calls/s', True, m_with_matches(10000, 20000 // k, 10), 0, None),
     ]
-    if args.only:
-        keep = set(args.only.split(','))
-        ms = [m for m in ms if m[0] in keep]
-    results = {}
-    floors = {}
+
+
+def floor_functions(tools, k, perf_ok):
+    """floor key -> a function measuring that floor once."""
     def relay(*argv, field=0):
         """relay-floor's rate (field 0) or its relay's CPU per call in us (field 1)"""
         return lambda: float(subprocess.run([tools['relay-floor']] + list(argv), capture_output=True,
                                             text=True, check=True).stdout.split()[field])
-    floor_fn = {'floor_q1': relay(str(5000 // k), '1'), 'floor_q10': relay(str(50000 // k), '10'),
-                'floor_4x10': relay(str(40000 // k), '10', '160', '4'),
-                'floor_cpu': relay(str(20000 // k), '10', field=1),
-                'floor_sys': relay_syscalls_per_call(tools, 20000 // k, 10, perf_ok),
-                'floor_idle_rss': idle_floor(tools, 'rss'), 'floor_idle_pss': idle_floor(tools, 'pss'),
-                'floor_idle_dirty': idle_floor(tools, 'dirty')}
-    for rep in range(args.reps):
+    return {'floor_q1': relay(str(5000 // k), '1'), 'floor_q10': relay(str(50000 // k), '10'),
+            'floor_4x10': relay(str(40000 // k), '10', '160', '4'),
+            'floor_cpu': relay(str(20000 // k), '10', field=1),
+            'floor_sys': relay_syscalls_per_call(tools, 20000 // k, 10, perf_ok),
+            'floor_idle_rss': idle_floor(tools, 'rss'), 'floor_idle_pss': idle_floor(tools, 'pss'),
+            'floor_idle_dirty': idle_floor(tools, 'dirty')}
+
+
+def run_all(ms, kinds, tools, reps, floor_fn):
+    """Every row on every bus, @reps times, the order of the buses rotating each time.
+    Returns (results: (key, kind) -> [values], floors: floor key and (key, 'floor') -> [values]);
+    a failed measurement is NaN."""
+    results, floors = {}, {}
+    for rep in range(reps):
         order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]
         for key, title, unit, hib, fn, rules, floor in ms:
             if floor:
@@ -770,25 +750,35 @@ def main():
                 finally:
                     bus.stop()
                 results.setdefault((key, kind), []).append(v)
-        print(f'bench: repetition {rep + 1}/{args.reps} done', file=sys.stderr)
-    shutil.rmtree(tmp, ignore_errors=True)
+        print(f'bench: repetition {rep + 1}/{reps} done', file=sys.stderr)
+    return results, floors
 
-    def med(vals):
-        vals = [v for v in vals if v == v]
-        return statistics.median(vals) if vals else float('nan')
 
-    def fmt(v):
-        return '-' if v != v else (f'{v:,.0f}' if abs(v) >= 100 else f'{v:.3g}')
+def med(vals):
+    """the median of the values measured (NaN: failed, left out); NaN if none"""
+    vals = [v for v in vals if v == v]
+    return statistics.median(vals) if vals else float('nan')
 
-    def spread(vals):
-        """half the min-max range, in % of the median"""
-        vals = [v for v in vals if v == v]
-        m = med(vals)
-        return f'{(max(vals) - min(vals)) / 2 / m * 100:.0f}%' if len(vals) > 1 and m else ''
 
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
-    print(f'\nbulkhead-bus vs dbus-daemon and dbus-broker -- {stamp}, {platform.node()}, '
-          f'{os.cpu_count()} CPUs, {args.reps} repetitions, medians and their +-spread')
+def fmt(v):
+    return '-' if v != v else (f'{v:,.0f}' if abs(v) >= 100 else f'{v:.3g}')
+
+
+def spread(vals):
+    """half the min-max range, in % of the median"""
+    vals = [v for v in vals if v == v]
+    m = med(vals)
+    return f'{(max(vals) - min(vals)) / 2 / m * 100:.0f}%' if len(vals) > 1 and m else ''
+
+
+def vs_floor_median(ours, floor):
+    """the median of our value over the floor measured next to it, repetition by repetition"""
+    return med([o / f for o, f in zip(ours, floor) if f])
+
+
+def report(ms, kinds, results, floors, title):
+    """Print the table (under @title) and the targets; return the CSV rows."""
+    print(f'\n{title}')
     groups = []
     for head, items in (('raw relay', (('q1', '%.0f/s', 'floor_q1'), ('q10', '%.0f/s', 'floor_q10'),
                                         ('4 clients x q10', '%.0f/s', 'floor_4x10'),
@@ -812,11 +802,10 @@ def main():
         peers = [p for p in peers if p == p]
         best = (max(peers) if hib else min(peers)) if peers else float('nan')
         ratio = (ours / best if hib else best / ours) if best and ours else float('nan')
-        # the median of the ratios to the floor measured next to each repetition
-        vs_floor = med([o / f for o, f in zip(vals['bulkhead-bus'], floors[(key, 'floor')]) if f]) \
-            if floor else float('nan')
+        vs_floor = vs_floor_median(vals['bulkhead-bus'], floors[(key, 'floor')]) if floor else float('nan')
         cells = ''.join(f' {fmt(med(vals[k])):>12} {spread(vals[k]):>5}' for k in kinds)
-        print(f'{title:48} {unit:8}{cells} {ratio:>12.2f}x' + (f' {vs_floor:>9.2f}' if floor else ''))
+        shown = '-' if ratio != ratio else f'{ratio:.2f}x'
+        print(f'{title:48} {unit:8}{cells} {shown:>13}' + (f' {vs_floor:>9.2f}' if floor else ''))
         rows.append([key, title, unit] + [med(vals[k]) for k in kinds] + [ratio, vs_floor])
     print('ratio: bulkhead-bus / better peer for rates, better peer / bulkhead-bus for costs (>1 = we win)')
     # the floors' medians, in the layout of the target rows: floor, key, unit, median
@@ -824,9 +813,50 @@ def main():
     rows += [['floor', f, 'kB' if f.startswith('floor_idle') else units.get(f, 'calls/s'), med(vals)]
              for f, vals in floors.items() if isinstance(f, str)]
     rows += targets({key: {kind: med(results[(key, kind)]) for kind in kinds} for key, *_ in ms},
-                    {key: med([o / f for o, f in zip(results[(key, 'bulkhead-bus')], floors[(key, 'floor')])
-                               if f]) for key, *_, floor in ms if floor},
+                    {key: vs_floor_median(results[(key, 'bulkhead-bus')], floors[(key, 'floor')])
+                     for key, *_, floor in ms if floor},
                     {key: med(floors[(key, 'floor')]) for key, *_, floor in ms if floor})
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--build', default=os.path.join(SRC, 'build'))
+    ap.add_argument('--reps', type=int, default=3)
+    ap.add_argument('--quick', action='store_true', help='smaller counts, for a smoke run')
+    ap.add_argument('--only', help='comma-separated measurement keys to run')
+    args = ap.parse_args()
+    k = 5 if args.quick else 1
+    tmp = tempfile.mkdtemp(prefix='bh-bench-tools-')
+    tools = build_tools(args.build, tmp)
+    # a binary just built sits in the page cache as dirty pages until written
+    # back, and /proc/PID/smaps counts those as the bus's Private_Dirty
+    os.sync()
+    kinds = ['bulkhead-bus', 'dbus-daemon', 'dbus-broker']
+    stray = stray_buses(tools)
+    if stray:
+        print('bench: warning: bus processes already running (' +
+              ', '.join(f'{name} {pid}' for pid, name in stray) + '): they share pages with the buses '
+              'measured (lower idle PSS for their kind) and may take CPU', file=sys.stderr)
+    if not os.access(tools['bulkhead-bus'], os.X_OK):
+        sys.exit(f'bench: {tools["bulkhead-bus"]} is not built (make build)')
+    if 'run-dbus-broker' not in tools:
+        print('bench: dbus-broker or ../shared/tools/run-dbus-broker.c missing: measuring without it')
+        kinds.remove('dbus-broker')
+    perf_ok = perf_counts_syscalls()
+    if not perf_ok:
+        print('bench: perf cannot count system calls here (it needs linux-perf, and root or '
+              'kernel.perf_event_paranoid <= -1): the (perf) row stays empty', file=sys.stderr)
+    ms = measurements(k, perf_ok)
+    if args.only:
+        keep = set(args.only.split(','))
+        ms = [m for m in ms if m[0] in keep]
+    results, floors = run_all(ms, kinds, tools, args.reps, floor_functions(tools, k, perf_ok))
+    shutil.rmtree(tmp, ignore_errors=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
+    rows = report(ms, kinds, results, floors,
+                  f'bulkhead-bus vs dbus-daemon and dbus-broker -- {stamp}, {platform.node()}, '
+                  f'{os.cpu_count()} CPUs, {args.reps} repetitions, medians and their +-spread')
     os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
     path = os.path.join(HERE, 'results', datetime.datetime.now().strftime('%Y%m%d-%H%M%S') + '.csv')
     with open(path, 'w', newline='') as f:

@@ -2,7 +2,10 @@
 # bench/test-bench.py -- the verdicts bench.py prints under "PERF.md targets",
 # from medians given here, with no bus and no clock.
 #
-# Owns: targets() and its three explanations (above_floor, above_cost_floor,
+# Owns: report(), the table: the ratio to the better peer (ours over it for
+# rates, it over ours for costs), medians that leave failed runs out, the ratio
+# to the floor as the median of the per-repetition ratios, the floor line and
+# the CSV rows; and targets() with its three explanations (above_floor, above_cost_floor,
 # above_client): which target is met at, above and below its limit, what an
 # unmeasured row prints, the figures in the "needs ..." and "above ..." notes,
 # and the CSV rows they return. These lines are what bench/README.md and the
@@ -42,8 +45,40 @@ def run(v, vs_floor=None, floors=None):
     return printed, rows
 
 
+def check_report(t):
+    ms = [('rate', 'a rate', 'calls/s', True, None, 0, 'floor_q10'),
+          ('cost', 'a cost', 'us', False, None, 0, None),
+          ('lost', 'a row the peers failed', 'kB', False, None, 0, None)]
+    kinds = [US, DAEMON, BROKER]
+    results = {('rate', US): [100, 200, 90], ('rate', DAEMON): [80, 70, NAN], ('rate', BROKER): [50, 60, 55],
+               ('cost', US): [5, 5, NAN], ('cost', DAEMON): [10, 11, 12], ('cost', BROKER): [8, 9, 7],
+               ('lost', US): [300, 310, 320], ('lost', DAEMON): [NAN] * 3, ('lost', BROKER): [NAN] * 3}
+    floors = {'floor_q10': [50, 400, 100], ('rate', 'floor'): [50, 400, 100]}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rows = bench.report(ms, kinds, results, floors, 'TITLE')
+    lines = out.getvalue().splitlines()
+    table = {line[:48].strip(): line[57:].split() for line in lines if line[:48].strip() in ('a rate', 'a cost',
+                                                                                            'a row the peers failed')}
+    t.equal(lines[1:3], ['TITLE', 'floor: raw relay q10 100/s'], 'the title, then the floors\' medians')
+    t.equal(table['a rate'][-2:], ['1.33x', '0.90'],
+            'a rate: ours over the better peer (100 / 75, its failed run left out), and the median of the ratios to the floor beside '
+            'each repetition (2, 0.5, 0.9), not the ratio of the medians (1.0)')
+    t.equal(table['a rate'][:6], ['100', '55%', '75', '7%', '55', '9%'],
+            'medians and half-range spreads, a failed repetition left out of both')
+    t.equal(table['a cost'][-1], '1.60x', 'a cost: the better (lower) peer over ours (8 / 5)')
+    t.equal(table['a row the peers failed'][-1], '-', 'no ratio when no peer was measured')
+    by_key = {r[0]: r for r in rows if r[0] in ('rate', 'cost', 'lost')}
+    t.check(by_key['rate'][3:6] == [100, 75, 55] and abs(by_key['rate'][6] - 4 / 3) < 1e-9 and
+            by_key['rate'][7] == 0.9 and by_key['cost'][3] == 5,
+            'the CSV rows carry the same medians and ratios', repr(by_key))
+    t.check(['floor', 'floor_q10', 'calls/s', 100] in rows, 'and one row per floor')
+    t.check(sum(r[0] == 'target' for r in rows) == 18, 'and the 18 target rows')
+
+
 def main():
     t = Checks('bench targets')
+    check_report(t)
     q1 = 'queue 1 >= 1.2 x better peer (bh-load)'
     q1_spam = 'queue 1 >= 1.2 x better peer (dbus-test-tool)'
     q1_floor = 'queue 1 >= 90 % of raw relay floor (bh-load)'
