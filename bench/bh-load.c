@@ -13,6 +13,8 @@
  *                                          on the first), print "ready", wait for stdin EOF
  *   bh-load ADDR stuck                     subscribe to fanout's signals, print "ready", never
  *                                          read again (a client that stopped reading)
+ *   bh-load ADDR reader                    the same subscriber, reading (and dropping) all it gets:
+ *                                          what `stuck` is compared with
  *
  * Only for bench/: no validation of what the bus sends beyond what it needs.
  */
@@ -21,6 +23,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <poll.h>
 #include <stdint.h>
@@ -559,20 +562,33 @@ static int mode_hold(const char *address, unsigned conns, unsigned matches)
         return 0;
 }
 
-static int mode_stuck(const char *address)
+/* A subscriber to fanout's signals until stdin closes: one that never reads
+ * (@reads false) or one that reads and drops everything. */
+static int mode_subscriber(const char *address, bool reads)
 {
+        struct pollfd p[2];
         Conn c;
         Buf b;
-        char buf[16];
+        char buf[65536];
 
         connect_bus(&c, address);
         body_str(&b, "type='signal',interface='com.example.Bench',member='Tick'");
         wait_reply(&c, call_driver(&c, "AddMatch", "s", b.b, b.n), NULL);
         printf("ready\n");
         fflush(stdout);
-        while (read(0, buf, sizeof(buf)) > 0)
-                ;
-        return 0;
+        p[0] = (struct pollfd){ .fd = 0, .events = POLLIN };
+        p[1] = (struct pollfd){ .fd = c.fd, .events = POLLIN };
+        for (;;) {
+                if (poll(p, reads ? 2 : 1, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        die("poll");
+                }
+                if (p[0].revents && read(0, buf, sizeof(buf)) <= 0)
+                        return 0;
+                if (reads && p[1].revents && read(c.fd, buf, sizeof(buf)) <= 0)
+                        return 0;
+        }
 }
 
 int main(int argc, char **argv)
@@ -587,7 +603,9 @@ int main(int argc, char **argv)
         if (argc >= 5 && !strcmp(argv[2], "fanout"))
                 return mode_fanout(argv[1], (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]));
         if (argc >= 3 && !strcmp(argv[2], "stuck"))
-                return mode_stuck(argv[1]);
+                return mode_subscriber(argv[1], false);
+        if (argc >= 3 && !strcmp(argv[2], "reader"))
+                return mode_subscriber(argv[1], true);
         if (argc >= 5 && !strcmp(argv[2], "hold"))
                 return mode_hold(argv[1], (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]));
         fprintf(stderr, "usage: see the comment at the top of bench/bh-load.c\n");
