@@ -473,12 +473,16 @@ def m_paired(what, count, rules=0, nmatch=0, stuck=False, pairs=3):
     ('cpu'): two buses of the kind run side by side, the second with the load (@rules policy
     rules in its configuration, another connection holding @nmatch match rules, or @stuck: a
     subscriber that never reads, where the first has one that reads, so that what is measured
-    is its not reading, not one more receiver), and they are measured in turn, @pairs times, which of the two goes first
-    alternating; the result is from the median of the pairs' ratios. On a shared machine the
-    load of other tenants moves within tens of seconds, so two rows measured apart can differ
-    by 25 % with no load at all; the two halves of a pair are a second apart."""
+    is its not reading, not one more receiver), and they are measured in turn, @pairs times,
+    which of the two goes first alternating; the result is from the median of the pairs'
+    ratios. On a shared machine the load of other tenants moves within tens of seconds, so two
+    rows measured apart can differ by 25 % with no load at all; the two halves of a pair are a
+    second apart."""
     def prepare(bus):
-        if what != 'fanout':
+        """after the load: the first calls after 10,000 AddMatch pay a one-off (warm_up())"""
+        if what == 'fanout':
+            fanout(bus, 10, 500)
+        else:
             bus.echo()
             warm_up(bus, 10)
 
@@ -498,7 +502,7 @@ def m_paired(what, count, rules=0, nmatch=0, stuck=False, pairs=3):
                 add_subscriber(base, reads=True)
                 add_subscriber(loaded)
             prepare(base)
-            prepare(loaded)  # after the load: the first calls after 10,000 AddMatch pay a one-off
+            prepare(loaded)
             ratios = []
             for i in range(pairs):  # which goes first alternates: no bias to either place
                 if i % 2:
@@ -615,7 +619,12 @@ def targets(v, vs_floor, floors):
         else:
             ok = x >= limit if op == '>=' else x <= limit
             verdict = 'met' if ok else 'NOT met'
-            shown = f'{round(x * 100)} %' if unit == '' else f'{x:.2f} {unit}'
+            # a figure that rounds to its limit is shown to one more place: "0.50 x  NOT met" misleads
+            if unit == '':
+                shown = f'{round(x * 100)} %' if round(x * 100) != round(limit * 100) or x == limit \
+                    else f'{x * 100:.1f} %'
+            else:
+                shown = f'{x:.2f} {unit}' if f'{x:.2f}' != f'{limit:.2f}' or x == limit else f'{x:.3f} {unit}'
             floor = None if ok else above_floor(what, x, limit, vs_floor)
             if floor:
                 verdict += f' (needs {floor:.2f} x the raw relay floor)'

@@ -158,6 +158,9 @@ def main():
     printed, _ = run(medians(cost_rules_1000=(-4, 1, 1), rules_0=(100000, 1, 1), rules_1000=(50000, 1, 1)))
     t.equal(printed[rules][0], '-4 %', 'a load that measured faster shows a negative cost, and the '
             'throughput rows measured apart do not decide it')
+    printed, _ = run(medians(cost_rules_1000=(10.3, 1, 1), idle_pss=(603, 1, 1200)))
+    t.equal(printed[rules], ('10.3 %', 'NOT met'), 'a cost that rounds to its limit is shown to a tenth')
+    t.equal(printed[pss], ('0.502 x', 'NOT met'), 'a ratio that rounds to its limit is shown to a thousandth')
     printed, _ = run(medians(cost_rules_1000=(-0.2, 1, 1)))
     t.equal(printed[rules][0], '0 %', 'a cost that rounds to 0 shows no minus sign')
     t.finish()
