@@ -742,6 +742,8 @@ def measurements(k, perf_ok):
         ('load_q1_p50', 'latency p50, queue 1', 'us', False, m_load(5000 // k, 1, field=1), 0, None),
         ('load_q1_p99', 'latency p99, queue 1', 'us', False, m_load(5000 // k, 1, field=2), 0, None),
         ('load_q10', 'calls/s, bh-load, queue 10', 'calls/s', True, m_load(20000 // k, 10), 0, 'floor_q10'),
+        ('load_q10_p50', 'latency p50, queue 10', 'us', False, m_load(20000 // k, 10, field=1), 0, None),
+        ('load_q10_p99', 'latency p99, queue 10', 'us', False, m_load(20000 // k, 10, field=2), 0, None),
         ('load_4x10', 'calls/s, bh-load, 4 clients, queue 10', 'calls/s', True, m_load(40000 // k, 10, 4), 0, 'floor_4x10'),
         ('fd_q10', 'calls/s with one unix fd each, queue 10', 'calls/s', True, m_load(10000 // k, 10, fd=True), 0, None),
         ('fanout_10', 'signal deliveries/s, 10 subscribers', 'msgs/s', True, m_fanout(10, 2000 // k), 0, None),
