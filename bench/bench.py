@@ -391,7 +391,10 @@ def perf_syscalls(pid):
             while b'\n' not in got:  # perf writes "ack\n\0"
                 if not select.select([afd], [], [], max(deadline - time.monotonic(), 0))[0]:
                     raise RuntimeError('perf stat did not enable its counters')
-                got += os.read(afd, 64)
+                chunk = os.read(afd, 64)
+                if not chunk:  # perf closed its end: it exited
+                    raise RuntimeError('perf stat exited before it acknowledged')
+                got += chunk
         finally:
             os.close(afd)
     except BaseException:
@@ -421,7 +424,12 @@ def relay_syscalls_per_call(tools, count, queue, usable):
             return float('nan')
         p = subprocess.Popen([tools['relay-floor'], '--hold', str(count), str(queue)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
-        stop = perf_syscalls(int(p.stdout.readline()))
+        try:
+            stop = perf_syscalls(int(p.stdout.readline()))
+        except BaseException:
+            p.stdin.close()  # relay-floor --hold then stops its relay and server and exits
+            p.wait()
+            raise
         try:
             p.stdin.write('\n')
             p.stdin.close()
