@@ -148,7 +148,8 @@ static int bind_unix(const char *path, bool abstract, int *ret_fd)
         if (len + (abstract ? 1 : 0) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         memcpy(sa.sun_path + (abstract ? 1 : 0), path, len);
-        salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (abstract ? 1 : 1));
+        /* the NUL that ends a path, or the one that starts an abstract name */
+        salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;

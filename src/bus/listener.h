@@ -4,8 +4,8 @@
  * security guide: the VM bus must not be reachable over the network).
  *
  * A unix:path= or unix:runtime=yes whose file is a socket nothing listens on
- * (left by a bus that was killed) is taken over; a live bus's socket or any other file at the
- * path makes listener_open() fail with -EADDRINUSE.
+ * (left by a bus that was killed) is taken over; a live bus's socket or any
+ * other file at the path makes listener_open() fail with -EADDRINUSE.
  *
  * Must never: accept anything but AF_UNIX, leave a socket file behind that
  * it created (listener_close() unlinks it), or remove a file that is not a

@@ -37,7 +37,7 @@
 # set to a directory every window's profile is kept there for
 # callgrind_annotate. Runs in 30-60 s.
 # Skips (77): under ASan (BULKHEAD_SANITIZE=1: valgrind and ASan do not mix),
-# without valgrind or cc; the conns scenario alone is skipped when not root
+# without valgrind or a built bench/bh-load; the conns scenario alone is skipped when not root
 # (the other floods then run as our own uid).
 # Never: floods anything but its own private bus; leaves a process behind.
 import glob
