@@ -158,7 +158,7 @@ bool bus_log_pass(Bus *b, RateLimit *rl, const char *what);
 static inline int bus_queue_limited(const Bus *b, const Peer *to, const Msg *m)
 {
         const BusLimits *l = &b->config->limits;
-        size_t size = msg_wire_size(m);
+        size_t size = connection_queue_size(m);
 
         if (to->conn.out_bytes + size > l->max_outgoing_bytes ||
             to->conn.out_fds + m->n_fds > l->max_outgoing_unix_fds)

@@ -289,7 +289,7 @@ int connection_pop(Connection *c, Msg **ret_msg)
 /** connection_queue() - see connection.h. */
 int connection_queue(Connection *c, Msg *m)
 {
-        size_t size = msg_wire_size(m);
+        size_t size = connection_queue_size(m);
 
         if (c->out_count == c->out_cap) {
                 size_t cap = c->out_cap ? c->out_cap * 2 : 16;
@@ -364,20 +364,19 @@ static void consume(Connection *c, size_t n)
 {
         while (n > 0 && c->out_count > 0) {
                 Msg *m = c->out[c->out_head];
-                size_t left = msg_wire_size(m) - c->out_skip;
+                size_t left = msg_wire_size(m) - c->out_skip, size;
 
                 if (n < left) {
+                        /* its memory is held until the last byte is out */
                         c->out_skip += n;
-                        c->out_bytes -= n;
-                        if (c->charge)
-                                c->charge->out_bytes -= n;
                         return;
                 }
                 n -= left;
-                c->out_bytes -= left;
+                size = connection_queue_size(m);
+                c->out_bytes -= size;
                 c->out_fds -= m->n_fds;
                 if (c->charge) {
-                        c->charge->out_bytes -= left;
+                        c->charge->out_bytes -= size;
                         c->charge->out_fds -= m->n_fds;
                 }
                 c->out_skip = 0;

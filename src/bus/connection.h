@@ -26,7 +26,7 @@ typedef struct ConnectionLimits {
  * never checks a limit, its owner does.
  */
 typedef struct ConnectionCharge {
-        uint64_t out_bytes;     /* bytes of queued messages not written yet */
+        uint64_t out_bytes;     /* memory held by queued messages (connection_queue_size() each) */
         uint64_t out_fds;       /* fds carried by queued messages not fully written */
         uint64_t in_bytes;      /* bytes read, not yet taken as a message (or by SASL) */
         uint64_t in_fds;        /* fds received, not yet given to a message */
@@ -53,7 +53,8 @@ typedef struct Connection {
         Msg **out;              /* ring of queued messages */
         size_t out_head, out_count, out_cap;
         size_t out_skip;        /* bytes of the head message already sent */
-        size_t out_bytes;       /* bytes queued in total */
+        size_t out_bytes;       /* connection_queue_size() of the queued messages: their memory,
+                                 * released when a message is written in full */
         unsigned out_fds;       /* fds of the queued messages (until fully written) */
 
         ConnectionCharge *charge; /* optional: also charged here, NULL = nowhere */
@@ -106,6 +107,17 @@ int connection_read(Connection *c, bool *ret_eagain, bool *ret_fds);
  * the peer is broken and must be disconnected; -ENOMEM.
  */
 int connection_pop(Connection *c, Msg **ret_msg);
+
+/**
+ * connection_queue_size() - what queueing @m adds to out_bytes (and to the
+ * charge) until it is written in full: the memory it holds (msg_held_size())
+ * and its slot in the ring. Not its wire size: a receiver that never reads
+ * must not make the bus hold more than its limit says.
+ */
+static inline size_t connection_queue_size(const Msg *m)
+{
+        return msg_held_size(m) + sizeof(Msg *);
+}
 
 /** connection_queue() - queue @m (a reference is taken). Return: 0 or -ENOMEM. */
 int connection_queue(Connection *c, Msg *m);
