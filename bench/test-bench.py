@@ -90,7 +90,7 @@ def main():
     q10_spam = 'queue 10 >= 2 x better peer (dbus-test-tool)'
     cpu = 'bus CPU per call <= 0.5 x dbus-broker'
     pss = 'idle PSS <= 0.5 x dbus-broker'
-    conn = 'PSS per idle connection <= 2 kB'
+    conn = 'memory per idle connection <= 2 kB'
     hello = 'spawn -> first Hello <= 0.6 x dbus-daemon'
     rules = '1,000 policy rules cost <= 10 % (calls/s)'
     rules_cpu = '1,000 policy rules cost <= 10 % (CPU/call)'
