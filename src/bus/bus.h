@@ -152,7 +152,11 @@ bool bus_log_pass(Bus *b, RateLimit *rl, const char *what);
 /**
  * bus_queue_limited() - would queueing @m for @to exceed @to's outgoing
  * limits (max_outgoing_bytes, max_outgoing_unix_fds), per connection or per
- * uid? Two additions and compares each: it runs for every receiver.
+ * uid? Two additions and compares each: it runs for every receiver. A
+ * connection with nothing queued takes any one message, as on dbus-daemon
+ * (which compares what is queued already): a message the bus accepted always
+ * reaches a receiver that reads, whatever it holds beyond its wire size. The
+ * uid's limits have no such exception.
  * Return: 0, BUS_LIMIT_CONNECTION or BUS_LIMIT_USER.
  */
 static inline int bus_queue_limited(const Bus *b, const Peer *to, const Msg *m)
@@ -160,8 +164,8 @@ static inline int bus_queue_limited(const Bus *b, const Peer *to, const Msg *m)
         const BusLimits *l = &b->config->limits;
         size_t size = connection_queue_size(m);
 
-        if (to->conn.out_bytes + size > l->max_outgoing_bytes ||
-            to->conn.out_fds + m->n_fds > l->max_outgoing_unix_fds)
+        if (to->conn.out_count > 0 && (to->conn.out_bytes + size > l->max_outgoing_bytes ||
+                                       to->conn.out_fds + m->n_fds > l->max_outgoing_unix_fds))
                 return BUS_LIMIT_CONNECTION;
         if (to->quota && (to->quota->charge.out_bytes + size > b->user_limits.out_bytes ||
                           to->quota->charge.out_fds + m->n_fds > b->user_limits.out_fds))

@@ -28,7 +28,7 @@ import termios
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from bustest import SLOW, Bus, Checks, limits, skip  # noqa: E402
+from bustest import SLOW, Bus, Checks, limits, skip, wmem_default  # noqa: E402
 from rawdbus import (DRIVER, F_DESTINATION, F_INTERFACE, F_MEMBER, F_PATH, F_SIGNATURE, F_UNIX_FDS, METHOD_CALL,  # noqa: E402
                      SIGNAL, Conn, Disconnected, connect_as, message, method_call, socket_path)
 
@@ -377,14 +377,6 @@ def out_bytes_scenario(c, bus):
     c.check(next_of(reader, 'Big') is not None, 'out bytes: the same call to uid B is delivered')
     c.check(works(caller), 'out bytes: a normal call from uid B works')
     close_all(sender, a_svc, reader, caller, *subs)
-
-
-def wmem_default():
-    try:
-        with open('/proc/sys/net/core/wmem_default') as f:
-            return int(f.read())
-    except (OSError, ValueError):
-        return 212992
 
 
 def out_fds_scenario(c, bus):

@@ -77,6 +77,16 @@ def need(*programs):
             skip(f'{prog} not installed')
 
 
+def wmem_default():
+    """Bytes the kernel buffers of a process's writes to one socket (net.core.wmem_default):
+    what a bus can hand a receiver that does not read before its own queue grows."""
+    try:
+        with open('/proc/sys/net/core/wmem_default') as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 212992
+
+
 def limits(**values):
     """<limit> elements for Bus(extra=...): limits(max_names_per_connection=16)."""
     return '\n'.join(f'  <limit name="{k}">{v}</limit>' for k, v in values.items())
