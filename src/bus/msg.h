@@ -68,7 +68,8 @@ size_t msg_wire_size(const Msg *m);
  * numbers of its fds. Fixed once the sender is set. What an outgoing queue is
  * charged for it: about 300 bytes more than msg_wire_size() (a signal of 125
  * bytes on the wire holds 416), so counting wire bytes alone would let a
- * receiver that never reads small messages make the bus hold 3 times its limit.
+ * receiver that never reads small messages make the bus hold 3.5 times its
+ * limit (tests/bus/test-queue-memory.py).
  */
 static inline size_t msg_held_size(const Msg *m)
 {
