@@ -29,8 +29,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from bustest import SLOW, Bus, Checks, limits, skip, wmem_default  # noqa: E402
-from rawdbus import (DRIVER, F_DESTINATION, F_INTERFACE, F_MEMBER, F_PATH, F_SIGNATURE, F_UNIX_FDS, METHOD_CALL,  # noqa: E402
-                     SIGNAL, Conn, Disconnected, connect_as, message, method_call, socket_path)
+from rawdbus import (DRIVER, METHOD_CALL, Conn, Disconnected, big_body, call_msg, connect_as, gone,  # noqa: E402
+                     method_call, signal_msg, socket_path)
 
 CONNS_PER_USER = 8
 SHARE = CONNS_PER_USER // 4                          # per-uid limit = per-connection limit x SHARE
@@ -114,28 +114,6 @@ def close_all(*conns):
         conn.close()
 
 
-def big_body(n):
-    return struct.pack('<I', n) + bytes(n)
-
-
-def signal_msg(serial, iface, member, body=b'', sig='', n_fds=0):
-    fields = {F_PATH: '/q', F_INTERFACE: iface, F_MEMBER: member}
-    if sig:
-        fields[F_SIGNATURE] = sig
-    if n_fds:
-        fields[F_UNIX_FDS] = n_fds
-    return message(SIGNAL, serial, fields, body)
-
-
-def call_msg(serial, dest, member, body=b'', sig='', n_fds=0):
-    fields = {F_PATH: '/q', F_INTERFACE: 'org.example.Q', F_MEMBER: member, F_DESTINATION: dest}
-    if sig:
-        fields[F_SIGNATURE] = sig
-    if n_fds:
-        fields[F_UNIX_FDS] = n_fds
-    return message(METHOD_CALL, serial, fields, body)
-
-
 def send_with_fds(conn, data, n):
     """Send data with n fds (of /dev/null) attached to its first byte."""
     fds = [os.open('/dev/null', os.O_RDONLY | os.O_CLOEXEC) for _ in range(n)]
@@ -163,17 +141,6 @@ def next_of(conn, member, timeout=10):
         msg = conn.recv(timeout * SLOW)
         if msg.member == member:
             return msg
-
-
-def gone(watcher, uniques):
-    """Which of uniques NameOwnerChanged announced as disconnected to watcher so far."""
-    out = set()
-    for msg in watcher.queue:
-        if msg.type == SIGNAL and msg.member == 'NameOwnerChanged':
-            name, _, new = msg.body()
-            if name in uniques and new == '':
-                out.add(name)
-    return out
 
 
 def send_part(conn, data, n_fds=0):

@@ -324,6 +324,42 @@ class Conn:
         return False
 
 
+def big_body(n):
+    """An 'ay' body of @n zero bytes."""
+    return struct.pack('<I', n) + bytes(n)
+
+
+def signal_msg(serial, iface, member, body=b'', sig='', n_fds=0):
+    """A broadcast signal at /q, raw: @body already marshalled for @sig."""
+    fields = {F_PATH: '/q', F_INTERFACE: iface, F_MEMBER: member}
+    if sig:
+        fields[F_SIGNATURE] = sig
+    if n_fds:
+        fields[F_UNIX_FDS] = n_fds
+    return message(SIGNAL, serial, fields, body)
+
+
+def call_msg(serial, dest, member, body=b'', sig='', n_fds=0):
+    """A method call of org.example.Q at /q to @dest, raw: @body already marshalled for @sig."""
+    fields = {F_PATH: '/q', F_INTERFACE: 'org.example.Q', F_MEMBER: member, F_DESTINATION: dest}
+    if sig:
+        fields[F_SIGNATURE] = sig
+    if n_fds:
+        fields[F_UNIX_FDS] = n_fds
+    return message(METHOD_CALL, serial, fields, body)
+
+
+def gone(watcher, uniques):
+    """Which of uniques NameOwnerChanged announced as disconnected to watcher so far."""
+    out = set()
+    for msg in watcher.queue:
+        if msg.type == SIGNAL and msg.member == 'NameOwnerChanged':
+            name, _, new = msg.body()
+            if name in uniques and new == '':
+                out.add(name)
+    return out
+
+
 def socket_path(address):
     """The path of a unix:path=... address."""
     for part in address.split(';')[0].split(':', 1)[1].split(','):
