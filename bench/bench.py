@@ -64,6 +64,7 @@ class Bus:
         with open(self.config, 'w') as f:
             f.write(CONFIG.format(socket=self.socket, rules=policy_rules(rules)))
         self.procs = []
+        self.proc = None
 
     def argv(self):
         if self.kind == 'dbus-daemon':
@@ -74,15 +75,21 @@ class Bus:
                 '1000000', '--max-matches', '1000000', '--max-bytes', '1000000000', self.socket]
 
     def start(self):
-        t0 = time.monotonic()
-        self.proc = subprocess.Popen(self.argv(), stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-        line = self.proc.stdout.readline().decode().strip()
-        self.t_address = time.monotonic() - t0
-        if not line:
-            raise RuntimeError(f'{self.kind} did not start')
-        self.address = f'unix:path={self.socket}'
-        self.t_hello = hello_time(self.socket) + self.t_address
+        """Start the bus and answer its first Hello; on failure nothing is left (its dir, a
+        process that printed no address), so that every caller may start() outside a try."""
+        try:
+            t0 = time.monotonic()
+            self.proc = subprocess.Popen(self.argv(), stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, start_new_session=True)
+            line = self.proc.stdout.readline().decode().strip()
+            self.t_address = time.monotonic() - t0
+            if not line:
+                raise RuntimeError(f'{self.kind} did not start')
+            self.address = f'unix:path={self.socket}'
+            self.t_hello = hello_time(self.socket) + self.t_address
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def pid(self):
@@ -113,12 +120,13 @@ class Bus:
         for p in self.procs:
             p.kill()
             p.wait()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def spawn(self, argv):
@@ -810,6 +818,18 @@ def floor_functions(tools, k, perf_ok):
             'floor_idle_dirty': idle_floor(tools, 'dirty')}
 
 
+def measure_once(key, fn, bus):
+    """@fn on @bus, started for it and stopped after; NaN when the bus does not start or the
+    measurement fails: a failing bus is a finding, not a crash of the bench."""
+    try:
+        return fn(bus.start())
+    except Exception as e:
+        print(f'bench: {key} on {bus.kind}: {e}', file=sys.stderr)
+        return float('nan')
+    finally:
+        bus.stop()
+
+
 def run_all(ms, kinds, tools, reps, floor_fn):
     """Every row on every bus, @reps times, the order of the buses rotating each time.
     Returns (results: (key, kind) -> [values], floors: floor key and (key, 'floor') -> [values]);
@@ -829,15 +849,7 @@ def run_all(ms, kinds, tools, reps, floor_fn):
                 floors.setdefault(floor, []).append(f)
                 floors.setdefault((key, 'floor'), []).append(f)
             for kind in order:
-                bus = Bus(kind, tools, rules).start()
-                try:
-                    v = fn(bus)
-                except Exception as e:  # a failing bus is a finding, not a crash of the bench
-                    print(f'bench: {key} on {kind}: {e}', file=sys.stderr)
-                    v = float('nan')
-                finally:
-                    bus.stop()
-                results.setdefault((key, kind), []).append(v)
+                results.setdefault((key, kind), []).append(measure_once(key, fn, Bus(kind, tools, rules)))
         print(f'bench: repetition {rep + 1}/{reps} done', file=sys.stderr)
     return results, floors
 
@@ -924,9 +936,15 @@ def main():
     ap.add_argument('--quick', action='store_true', help='smaller counts, for a smoke run')
     ap.add_argument('--only', help='comma-separated measurement keys to run')
     args = ap.parse_args()
-    k = 5 if args.quick else 1
     tmp = tempfile.mkdtemp(prefix='bh-bench-tools-')
-    tools = build_tools(args.build, tmp)
+    try:
+        run_bench(args, build_tools(args.build, tmp))
+    finally:  # an interrupted or failed run leaves no compiled tools behind either
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_bench(args, tools):
+    k = 5 if args.quick else 1
     # a binary just built sits in the page cache as dirty pages until written
     # back, and /proc/PID/smaps counts those as the bus's Private_Dirty
     os.sync()
@@ -950,7 +968,6 @@ def main():
         keep = set(args.only.split(','))
         ms = [m for m in ms if m[0] in keep]
     results, floors = run_all(ms, kinds, tools, args.reps, floor_functions(tools, k, perf_ok))
-    shutil.rmtree(tmp, ignore_errors=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     rows = report(ms, kinds, results, floors,
                   f'bulkhead-bus vs dbus-daemon and dbus-broker -- {stamp}, {platform.node()}, '
