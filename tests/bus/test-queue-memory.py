@@ -114,13 +114,13 @@ def main():
         stuck.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         stuck.call(*DRIVER, 'AddMatch', 's', [RULE])
         base = status_kib(bus.pid, 'VmRSS')
-        sent = 0
-        while sent < MAX_SIGNALS and not stuck.unique in gone(sender, {stuck.unique}):
+        sent, cut = 0, False
+        while sent < MAX_SIGNALS and not cut:
             sender.send(b''.join(small_signal(sender.next_serial()) for _ in range(BATCH)))
             sent += BATCH
             sender.call(*DRIVER, 'GetId')
+            cut = stuck.unique in gone(sender, {stuck.unique})
         peak = status_kib(bus.pid, 'VmHWM')
-        cut = stuck.unique in gone(sender, {stuck.unique})
         c.check(cut, 'the never-reading subscriber is disconnected', f'{sent} signals sent')
         c.check('its outgoing queue is full' in bus.stderr(), 'the bus says its outgoing queue was full')
         growth = peak - base
