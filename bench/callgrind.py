@@ -6,7 +6,9 @@ instruction count of the same work does not. This runs bulkhead-bus under
 `valgrind --tool=callgrind` with collection off, sets up the scene (echo
 service, optional match rules, optional policy rules), switches collection on,
 runs COUNT calls with bh-load and prints the instructions per call. The
-profile stays in OUT.cg for callgrind_annotate.
+profile stays in OUT.cg for callgrind_annotate (by default
+bench/results/callgrind-YYYYMMDD-HHMMSS.cg, ignored by git); the tools it
+compiles go to a temp dir that is removed, even when the run fails.
 
   python3 bench/callgrind.py --build build-perf [--calls 8000] [--queue 10]
                              [--rules N] [--matches N] [--out /tmp/bh]
@@ -21,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
@@ -33,12 +36,35 @@ def main():
     ap.add_argument('--queue', type=int, default=10)
     ap.add_argument('--rules', type=int, default=0, help='policy rules that never match')
     ap.add_argument('--matches', type=int, default=0, help='match rules on another connection')
-    ap.add_argument('--out', default=None, help='profile path prefix (default: a temp dir)')
+    ap.add_argument('--out', default=None, help='profile path prefix (default: bench/results/callgrind-DATE-TIME)')
     args = ap.parse_args()
     if not shutil.which('valgrind'):
         sys.exit('callgrind: valgrind is not installed')
+    out = (args.out or default_out()) + '.cg'
     tmp = tempfile.mkdtemp(prefix='bh-callgrind-')
-    out = (args.out or os.path.join(tmp, 'bus')) + '.cg'
+    try:
+        profile(args, tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    text = subprocess.run(['callgrind_annotate', out], capture_output=True, text=True).stdout
+    m = re.search(r'^\s*([\d,]+) .*PROGRAM TOTALS', text, re.M)
+    if not m:
+        sys.exit(f'callgrind: no profile in {out}')
+    total = int(m.group(1).replace(',', ''))
+    print(f'{total / args.calls:.0f} instructions per call in the bus '
+          f'({args.calls} calls, queue {args.queue}, {args.rules} policy rules, {args.matches} match rules)')
+    print(f'profile: {out}  (callgrind_annotate {out} | head -40)')
+
+
+def default_out():
+    """bench/results/callgrind-YYYYMMDD-HHMMSS: beside the CSVs, ignored by git."""
+    d = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
+    os.makedirs(d, exist_ok=True)
+    return os.path.join(d, time.strftime('callgrind-%Y%m%d-%H%M%S'))
+
+
+def profile(args, tmp, out):
+    """Run the scene under callgrind, writing @out; the compiled tools live in @tmp."""
     tools = bench.build_tools(args.build, tmp)
     bus = bench.Bus('bulkhead-bus', tools, args.rules)
     bus.proc = subprocess.Popen(['valgrind', '--tool=callgrind', '--instr-atstart=no',
@@ -59,17 +85,6 @@ def main():
                        check=True, capture_output=True)
     finally:
         bus.stop()
-    text = subprocess.run(['callgrind_annotate', out], capture_output=True, text=True).stdout
-    m = re.search(r'^\s*([\d,]+) .*PROGRAM TOTALS', text, re.M)
-    total = int(m.group(1).replace(',', '')) if m else 0
-    print(f'{total / args.calls:.0f} instructions per call in the bus '
-          f'({args.calls} calls, queue {args.queue}, {args.rules} policy rules, {args.matches} match rules)')
-    print(f'profile: {out}  (callgrind_annotate {out} | head -40)')
-    if args.out:
-        shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        print('(in a temp dir: pass --out to keep it somewhere known)')
-
 
 if __name__ == '__main__':
     main()
