@@ -40,6 +40,34 @@ int dispatch_driver_built(Bus *b, Peer *to, WireBuilder *wb)
         return r;
 }
 
+/* the driver's error @name answering the message with serial @reply_serial, into @wb */
+static void build_error(WireBuilder *wb, const char *destination, uint32_t reply_serial, const char *name,
+                        const char *text)
+{
+        wire_builder_init(wb, WIRE_MESSAGE_ERROR, WIRE_FLAG_NO_REPLY_EXPECTED);
+        wire_builder_set_error_name(wb, name);
+        wire_builder_set_reply_serial(wb, reply_serial);
+        if (destination[0])
+                wire_builder_set_destination(wb, destination);
+        wire_builder_set_sender(wb, BUS_DRIVER_NAME);
+        wire_builder_append_string(wb, text);
+}
+
+/* finish the driver message in @wb (deinitialised) and give it to monitors alone */
+static void to_monitors_only(Bus *b, WireBuilder *wb)
+{
+        uint8_t *data;
+        size_t size;
+        Msg *m;
+
+        if (wire_builder_finish(wb, bus_next_serial(b), &data, &size) == 0 &&
+            msg_new_parsed(data, size, &m) == 0) {
+                dispatch_to_monitors(b, NULL, m);
+                msg_unref(m);
+        }
+        wire_builder_deinit(wb);
+}
+
 /** dispatch_error() - see dispatch.h. */
 int dispatch_error(Bus *b, Peer *to, const Msg *call, const char *name, const char *text)
 {
@@ -51,14 +79,19 @@ int dispatch_error(Bus *b, Peer *to, const Msg *call, const char *name, const ch
                 return 0;
         if (to->dead)
                 return 0;
-        wire_builder_init(&wb, WIRE_MESSAGE_ERROR, WIRE_FLAG_NO_REPLY_EXPECTED);
-        wire_builder_set_error_name(&wb, name);
-        wire_builder_set_reply_serial(&wb, call->h.serial);
-        if (to->unique_name[0])
-                wire_builder_set_destination(&wb, to->unique_name);
-        wire_builder_set_sender(&wb, BUS_DRIVER_NAME);
-        wire_builder_append_string(&wb, text);
+        build_error(&wb, to->unique_name, call->h.serial, name, text);
         return dispatch_driver_built(b, to, &wb);
+}
+
+/** dispatch_error_to_monitors() - see dispatch.h. */
+void dispatch_error_to_monitors(Bus *b, const Peer *to, const Msg *call, const char *name, const char *text)
+{
+        WireBuilder wb;
+
+        if (list_empty(&b->monitors))
+                return;
+        build_error(&wb, to->unique_name, call->h.serial, name, text);
+        to_monitors_only(b, &wb);
 }
 
 /*
@@ -69,9 +102,6 @@ static void driver_denied(Bus *b, Peer *to, const Msg *m)
 {
         char text[512];
         WireBuilder wb;
-        uint8_t *data;
-        size_t size;
-        Msg *err;
 
         if (list_empty(&b->monitors))
                 return;
@@ -81,18 +111,8 @@ static void driver_denied(Bus *b, Peer *to, const Msg *m)
                  policy_message_type_name((PolicyMessageType)m->h.type),
                  m->h.interface ? m->h.interface : "(unset)", m->h.member ? m->h.member : "(unset)",
                  to->unique_name);
-        wire_builder_init(&wb, WIRE_MESSAGE_ERROR, WIRE_FLAG_NO_REPLY_EXPECTED);
-        wire_builder_set_error_name(&wb, ERR_ACCESS_DENIED);
-        wire_builder_set_reply_serial(&wb, m->h.serial);
-        wire_builder_set_destination(&wb, BUS_DRIVER_NAME);
-        wire_builder_set_sender(&wb, BUS_DRIVER_NAME);
-        wire_builder_append_string(&wb, text);
-        if (wire_builder_finish(&wb, bus_next_serial(b), &data, &size) == 0 &&
-            msg_new_parsed(data, size, &err) == 0) {
-                dispatch_to_monitors(b, NULL, err);
-                msg_unref(err);
-        }
-        wire_builder_deinit(&wb);
+        build_error(&wb, BUS_DRIVER_NAME, m->h.serial, ERR_ACCESS_DENIED, text);
+        to_monitors_only(b, &wb);
 }
 
 /** dispatch_errorf() - see dispatch.h. */
@@ -125,7 +145,6 @@ typedef struct Broadcast {
         Bus *bus;
         Peer *sender;           /* NULL = driver */
         Msg *msg;
-        bool denied_reported;
 } Broadcast;
 
 static void broadcast_one(Peer *receiver, void *userdata)
@@ -136,11 +155,10 @@ static void broadcast_one(Peer *receiver, void *userdata)
                 return;
         if (!bc->sender && policy_check_from_driver(bc->bus, receiver, bc->msg) != 0)
                 return;
+        /* as dbus-daemon: a denied broadcast is not answered, only monitors see the error */
         if (bc->sender && policy_check_delivery(bc->bus, bc->sender, receiver, bc->msg, false,
-                                                !bc->denied_reported) != 0) {
-                bc->denied_reported = true;
+                                                POLICY_REPORT_MONITORS) != 0)
                 return;
-        }
         bus_send_to(bc->bus, receiver, bc->msg);
 }
 
@@ -163,7 +181,7 @@ static void eavesdrop_one(Peer *p, void *userdata)
 
         if (p == e->receiver || p->dead || p->monitor)
                 return;
-        if (e->sender && policy_check_delivery(e->bus, e->sender, p, e->msg, true, false) != 0)
+        if (e->sender && policy_check_delivery(e->bus, e->sender, p, e->msg, true, POLICY_REPORT_NONE) != 0)
                 return;
         bus_send_to(e->bus, p, e->msg);
 }
@@ -205,9 +223,10 @@ static int no_destination(Bus *b, Peer *from, Msg *m)
 {
         const char *dest = m->h.destination;
 
-        /* as dbus-daemon: an auto-start call goes to activation, which we do not
-         * have, so it fails as ServiceUnknown -- unique names included */
-        if (m->h.type == WIRE_MESSAGE_METHOD_CALL && !(m->h.flags & WIRE_FLAG_NO_AUTO_START))
+        /* as dbus-daemon: a message without NO_AUTO_START (of any type) goes to
+         * activation, which we do not have, so it fails as ServiceUnknown --
+         * unique names included */
+        if (!(m->h.flags & WIRE_FLAG_NO_AUTO_START))
                 return dispatch_errorf(b, from, m, ERR_SERVICE_UNKNOWN,
                                        "The name %s was not provided by any .service files", dest);
         return dispatch_errorf(b, from, m, ERR_NAME_HAS_NO_OWNER, "Name \"%s\" does not exist", dest);

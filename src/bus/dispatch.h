@@ -43,6 +43,13 @@ void dispatch_to_monitors(Bus *b, const Peer *sender, Msg *m);
  */
 int dispatch_error(Bus *b, Peer *to, const Msg *call, const char *name, const char *text);
 
+/**
+ * dispatch_error_to_monitors() - the error dispatch_error() would send @to,
+ * given to monitors alone: what dbus-daemon does for a broadcast the policy
+ * denied (the sender is not answered).
+ */
+void dispatch_error_to_monitors(Bus *b, const Peer *to, const Msg *call, const char *name, const char *text);
+
 /** dispatch_errorf() - dispatch_error() with a printf-style text. */
 int dispatch_errorf(Bus *b, Peer *to, const Msg *call, const char *name, const char *fmt, ...)
         _printf_(5, 6);

@@ -81,11 +81,22 @@ static bool log_denial(Bus *b, Peer *p)
         return bus_log_pass(b, p->quota ? &p->quota->denials : &b->refusals, what);
 }
 
+/* AccessDenied with @text, to @from and monitors or to monitors alone (@rep) */
+static void answer_denied(Bus *b, Peer *from, const Msg *m, PolicyReport rep, const char *text)
+{
+        static const char name[] = "org.freedesktop.DBus.Error.AccessDenied";
+
+        if (rep == POLICY_REPORT_SENDER)
+                dispatch_error(b, from, m, name, text);
+        else if (rep == POLICY_REPORT_MONITORS)
+                dispatch_error_to_monitors(b, from, m, name, text);
+}
+
 static void report(Bus *b, Peer *from, Peer *to, const Msg *m, bool send, const PolicyVerdict *v,
-                   bool requested_reply)
+                   bool requested_reply, PolicyReport rep)
 {
         const char *dest = m->h.destination ? m->h.destination : "(unset)";
-        char rule[512] = "";
+        char rule[512] = "", text[1024];
 
         if (log_denial(b, from)) {
                 if (v->rule)
@@ -97,16 +108,17 @@ static void report(Bus *b, Peer *from, Peer *to, const Msg *m, bool send, const 
                            m->h.interface ? m->h.interface : "(unset)",
                            m->h.member ? m->h.member : "(unset)", dest, rule[0] ? rule : "(none)");
         }
-        dispatch_errorf(b, from, m, "org.freedesktop.DBus.Error.AccessDenied",
-                        "Rejected %s message, %u matched rules; type=\"%s\", sender=\"%s\" (%s) "
-                        "interface=\"%s\" member=\"%s\" error name=\"%s\" requested_reply=\"%d\" "
-                        "destination=\"%s\" (%s)",
-                        send ? "send" : "receive", v->n_matched,
-                        policy_message_type_name((PolicyMessageType)m->h.type), from->unique_name,
-                        from->unique_name, m->h.interface ? m->h.interface : "(unset)",
-                        m->h.member ? m->h.member : "(unset)",
-                        m->h.error_name ? m->h.error_name : "(unset)",
-                        requested_reply, dest, to ? to->unique_name : "bus");
+        snprintf(text, sizeof(text),
+                 "Rejected %s message, %u matched rules; type=\"%s\", sender=\"%s\" (%s) "
+                 "interface=\"%s\" member=\"%s\" error name=\"%s\" requested_reply=\"%d\" "
+                 "destination=\"%s\" (%s)",
+                 send ? "send" : "receive", v->n_matched,
+                 policy_message_type_name((PolicyMessageType)m->h.type), from->unique_name,
+                 from->unique_name, m->h.interface ? m->h.interface : "(unset)",
+                 m->h.member ? m->h.member : "(unset)",
+                 m->h.error_name ? m->h.error_name : "(unset)",
+                 requested_reply, dest, to ? to->unique_name : "bus");
+        answer_denied(b, from, m, rep, text);
 }
 
 /*
@@ -114,15 +126,16 @@ static void report(Bus *b, Peer *from, Peer *to, const Msg *m, bool send, const 
  * text: "An SELinux policy prevents this sender from sending this message to
  * this recipient, 0 matched rules; ..." plus a log line with both contexts.
  */
-static int check_selinux_send(Bus *b, Peer *from, Peer *to, const Msg *m, bool rep,
+static int check_selinux_send(Bus *b, Peer *from, Peer *to, const Msg *m, PolicyReport rep,
                               bool requested_reply)
 {
         const char *dest = m->h.destination ? m->h.destination : "(unset)";
         const char *target = to ? to->creds.label : bus_selinux_bus_context();
+        char text[1024];
 
         if (bus_selinux_check_send(from->creds.label, target) == 0)
                 return 0;
-        if (!rep)
+        if (rep == POLICY_REPORT_NONE)
                 return POLICY_E_DENIED;
         if (log_denial(b, from))
                 log_notice(b->log, "SELinux denied send_msg: type=\"%s\", sender=\"%s\" interface=\"%s\" "
@@ -131,19 +144,20 @@ static int check_selinux_send(Bus *b, Peer *from, Peer *to, const Msg *m, bool r
                            m->h.interface ? m->h.interface : "(unset)",
                            m->h.member ? m->h.member : "(unset)", dest, to ? to->unique_name : "(bus)",
                            from->creds.label ? from->creds.label : "(unknown)", target ? target : "(unknown)");
-        dispatch_errorf(b, from, m, "org.freedesktop.DBus.Error.AccessDenied",
-                        "An SELinux policy prevents this sender from sending this message to this "
-                        "recipient, 0 matched rules; type=\"%s\", sender=\"%s\" (%s) interface=\"%s\" "
-                        "member=\"%s\" error name=\"%s\" requested_reply=\"%d\" destination=\"%s\" (%s)",
-                        policy_message_type_name((PolicyMessageType)m->h.type), from->unique_name,
-                        from->unique_name, m->h.interface ? m->h.interface : "(unset)",
-                        m->h.member ? m->h.member : "(unset)",
-                        m->h.error_name ? m->h.error_name : "(unset)", requested_reply, dest,
-                        to ? to->unique_name : "(bus)");
+        snprintf(text, sizeof(text),
+                 "An SELinux policy prevents this sender from sending this message to this "
+                 "recipient, 0 matched rules; type=\"%s\", sender=\"%s\" (%s) interface=\"%s\" "
+                 "member=\"%s\" error name=\"%s\" requested_reply=\"%d\" destination=\"%s\" (%s)",
+                 policy_message_type_name((PolicyMessageType)m->h.type), from->unique_name,
+                 from->unique_name, m->h.interface ? m->h.interface : "(unset)",
+                 m->h.member ? m->h.member : "(unset)",
+                 m->h.error_name ? m->h.error_name : "(unset)", requested_reply, dest,
+                 to ? to->unique_name : "(bus)");
+        answer_denied(b, from, m, rep, text);
         return POLICY_E_DENIED;
 }
 
-static int check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, bool rep,
+static int check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, PolicyReport rep,
                           bool requested_reply)
 {
         PolicyVerdict v = { 0 };
@@ -164,8 +178,8 @@ static int check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eaves
                 r = policy_check_send(from->policy, &pm, &v);
                 names_free(&l);
                 if (r != 0) {
-                        if (rep)
-                                report(b, from, to, m, true, &v, requested_reply);
+                        if (rep != POLICY_REPORT_NONE)
+                                report(b, from, to, m, true, &v, requested_reply, rep);
                         return POLICY_E_DENIED;
                 }
         }
@@ -177,8 +191,8 @@ static int check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eaves
                 r = policy_check_receive(to->policy, &pm, &v);
                 names_free(&l);
                 if (r != 0) {
-                        if (rep)
-                                report(b, from, to, m, false, &v, requested_reply);
+                        if (rep != POLICY_REPORT_NONE)
+                                report(b, from, to, m, false, &v, requested_reply, rep);
                         return POLICY_E_DENIED;
                 }
         }
@@ -186,7 +200,7 @@ static int check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eaves
 }
 
 /** policy_check_delivery() - see policy-check.h. */
-int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, bool rep)
+int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, PolicyReport rep)
 {
         return check_delivery(b, from, to, m, eavesdrop, rep,
                               m->h.type == WIRE_MESSAGE_METHOD_RETURN || m->h.type == WIRE_MESSAGE_ERROR);
@@ -195,7 +209,7 @@ int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eaves
 /** policy_check_unicast() - see policy-check.h. */
 int policy_check_unicast(Bus *b, Peer *from, Peer *to, const Msg *m, bool requested_reply)
 {
-        return check_delivery(b, from, to, m, false, true, requested_reply);
+        return check_delivery(b, from, to, m, false, POLICY_REPORT_SENDER, requested_reply);
 }
 
 /** policy_check_from_driver() - see policy-check.h. */
@@ -238,6 +252,6 @@ int policy_check_to_driver(Bus *b, Peer *from, const Msg *m)
          * is subject to SELinux alone; after it, the send rules decide too,
          * with the driver's name as the destination */
         if (!from->hello_done)
-                return check_selinux_send(b, from, NULL, m, true, false);
-        return check_delivery(b, from, NULL, m, false, true, false);
+                return check_selinux_send(b, from, NULL, m, POLICY_REPORT_SENDER, false);
+        return check_delivery(b, from, NULL, m, false, POLICY_REPORT_SENDER, false);
 }

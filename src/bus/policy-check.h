@@ -11,16 +11,22 @@
 #include <stdbool.h>
 #include "bus/bus.h"
 
+/* Who hears of a denial: AccessDenied with dbus-daemon's text (and a log line, rate limited). */
+typedef enum PolicyReport {
+        POLICY_REPORT_NONE,             /* no one: an eavesdropper's copy */
+        POLICY_REPORT_SENDER,           /* the sender, and monitors */
+        POLICY_REPORT_MONITORS,         /* monitors alone: a broadcast, as dbus-daemon */
+} PolicyReport;
+
 /**
  * policy_check_delivery() - may @m go from @from to @to (NULL: a message to
  * the driver when @m's destination is the driver)? A broadcast is checked
  * per receiver, with that receiver's names, as dbus-daemon does; a reply
  * counts as requested here (eavesdropping; policy_check_unicast() decides
- * for an addressed reply). With @report, a denial answers @from with
- * AccessDenied.
+ * for an addressed reply). @report says who hears of a denial.
  * Return: 0 or POLICY_E_DENIED.
  */
-int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, bool report);
+int policy_check_delivery(Bus *b, Peer *from, Peer *to, const Msg *m, bool eavesdrop, PolicyReport report);
 
 /**
  * policy_check_unicast() - like policy_check_delivery() for @m addressed to
