@@ -12,10 +12,13 @@
 # owns some of the names and subscribes to signals, a client that owns c.Cli
 # sends MESSAGES messages of random kinds (calls to the service's names and to
 # its unique name, with and without an interface or NO_REPLY_EXPECTED; unicast
-# and broadcast signals; replies and errors nobody asked for). Compared per
+# and broadcast signals; replies and errors nobody asked for), and the service
+# answers the calls it got with a method return or an error (also, half the
+# time, calls flagged NO_REPLY_EXPECTED: replies the bus did not wait for). Compared per
 # policy: whether each bus accepts the configuration; then per message: whether
 # the service got it, and what the client got back (AccessDenied with its
-# "N matched rules" count, another error by name, or nothing). One documented
+# "N matched rules" count, another error by name, or nothing); per answer:
+# whether the client got it, and what the service got back. One documented
 # difference (docs/policy.md): dbus-daemon answers a message flagged
 # NO_REPLY_EXPECTED anyway; bulkhead-bus must not answer it at all.
 # The harness's own driver calls are allowed by rules appended after the random
@@ -135,6 +138,31 @@ def error_outcome(msg):
     return msg.error
 
 
+def answer(rnd, cli, svc, calls):
+    """The service answers the calls it got (@calls: (index, message)): a method return or
+    an error, to a call that waits for one and, half the time, to one flagged
+    NO_REPLY_EXPECTED (a reply the bus did not wait for). Returns per answer
+    (description, whether the client got it, what the bus answered the service)."""
+    cli.queue, svc.queue, answers = [], [], []
+    for i, call in calls:
+        if call.flags & 1 and rnd.random() < 0.5:
+            continue
+        serial = svc.next_serial()
+        fields = {rd.F_REPLY_SERIAL: call.serial, rd.F_DESTINATION: cli.unique}
+        if rnd.random() < 0.3:
+            fields[rd.F_ERROR_NAME] = rnd.choice(ERRORS)
+            svc.send(rd.message(rd.ERROR, serial, fields))
+            answers.append((serial, f'error {fields[rd.F_ERROR_NAME]} answering message {i}', call.serial))
+        else:
+            svc.send(rd.message(rd.METHOD_RETURN, serial, fields))
+            answers.append((serial, f'method return answering message {i}', call.serial))
+    svc.call(*rd.DRIVER, 'GetId')
+    cli.call(*rd.DRIVER, 'GetId')
+    refused = {m.reply_serial: error_outcome(m) for m in svc.queue if m.type == rd.ERROR}
+    got = {m.reply_serial for m in cli.queue if m.fields.get(rd.F_SENDER) == svc.unique}
+    return [(what, call_serial in got, refused.get(serial)) for serial, what, call_serial in answers]
+
+
 def run(daemon, policy, plan):
     """Run @plan (seeded) on a bus of @daemon under @policy. Returns (outcomes, bus):
     outcomes None if the bus refused the policy, else [(description, delivered, reply)]
@@ -169,8 +197,11 @@ def run(daemon, policy, plan):
         cli.call(*rd.DRIVER, 'GetId')
         svc.call(*rd.DRIVER, 'GetId')
         replies = {m.reply_serial: error_outcome(m) for m in cli.queue if m.type == rd.ERROR}
-        got = {m.serial for m in svc.queue if m.fields.get(rd.F_SENDER) == cli.unique}
+        delivered = [m for m in svc.queue if m.fields.get(rd.F_SENDER) == cli.unique]
+        got = {m.serial for m in delivered}
         out = [(what, serial in got, replies.get(serial)) for serial, what in sent]
+        out += answer(rnd, cli, svc, [(i, m) for i, (serial, _) in enumerate(sent) for m in delivered
+                                      if m.serial == serial and m.type == rd.METHOD_CALL])
         svc.close()
         cli.close()
         return out, bus
