@@ -81,6 +81,13 @@ static bool log_denial(Bus *b, Peer *p)
         return bus_log_pass(b, p->quota ? &p->quota->denials : &b->refusals, what);
 }
 
+/* whether anyone is to hear of a denial: a broadcast denied for each of many
+ * receivers costs no text when there is no monitor */
+static bool anyone_told(const Bus *b, PolicyReport rep)
+{
+        return rep == POLICY_REPORT_SENDER || (rep == POLICY_REPORT_MONITORS && !list_empty(&b->monitors));
+}
+
 /* AccessDenied with @text, to @from and monitors or to monitors alone (@rep) */
 static void answer_denied(Bus *b, Peer *from, const Msg *m, PolicyReport rep, const char *text)
 {
@@ -108,6 +115,8 @@ static void report(Bus *b, Peer *from, Peer *to, const Msg *m, bool send, const 
                            m->h.interface ? m->h.interface : "(unset)",
                            m->h.member ? m->h.member : "(unset)", dest, rule[0] ? rule : "(none)");
         }
+        if (!anyone_told(b, rep))
+                return;
         snprintf(text, sizeof(text),
                  "Rejected %s message, %u matched rules; type=\"%s\", sender=\"%s\" (%s) "
                  "interface=\"%s\" member=\"%s\" error name=\"%s\" requested_reply=\"%d\" "
@@ -144,6 +153,8 @@ static int check_selinux_send(Bus *b, Peer *from, Peer *to, const Msg *m, Policy
                            m->h.interface ? m->h.interface : "(unset)",
                            m->h.member ? m->h.member : "(unset)", dest, to ? to->unique_name : "(bus)",
                            from->creds.label ? from->creds.label : "(unknown)", target ? target : "(unknown)");
+        if (!anyone_told(b, rep))
+                return POLICY_E_DENIED;
         snprintf(text, sizeof(text),
                  "An SELinux policy prevents this sender from sending this message to this "
                  "recipient, 0 matched rules; type=\"%s\", sender=\"%s\" (%s) interface=\"%s\" "
