@@ -7,7 +7,9 @@
 # deny rules over the send_* and receive_* attributes (names, prefixes,
 # interfaces, members, paths, message types, error names, broadcast,
 # requested_reply, "*" wherever dbus-daemon takes it), sometimes after a
-# catch-all deny, sometimes with a mandatory context. Attribute pools are small,
+# catch-all deny, sometimes with rules for user root or nobody or group daemon
+# or nogroup, sometimes with a mandatory context; as root, the client is root,
+# nobody or daemon at random. Attribute pools are small,
 # so that rules and messages overlap. Each policy runs on both buses: a service
 # owns some of the names and subscribes to signals, a client that owns c.Cli
 # sends MESSAGES messages of random kinds (calls to the service's names and to
@@ -46,6 +48,10 @@ MEMBERS = ['M1', 'M2']
 PATHS = ['/p', '/p/q', '/']
 ERRORS = ['a.E1', 'a.E2']
 TYPES = ['method_call', 'signal', 'method_return', 'error', '*']
+# as root, the client also runs as nobody or as daemon (a member of group daemon): real
+# accounts of every Debian system, since dbus-daemon refuses uids without one
+IDENTITIES = [None, (65534, 65534), (1, 1)] if os.geteuid() == 0 else [None]   # uid = gid
+CONTEXTS = ['user="root"', 'user="nobody"', 'group="daemon"', 'group="nogroup"']
 HARNESS = f'''
     <allow send_destination="{DRIVER_NAME}"/>
     <allow receive_sender="{DRIVER_NAME}"/>'''
@@ -97,10 +103,23 @@ def a_policy(rnd):
     rules = [a_rule(rnd) for _ in range(rnd.randrange(1, 11))]
     if rnd.random() < 0.3:
         rules.insert(0, '    <deny send_destination="*"/>')
-    text = '  <policy context="default">\n' + '\n'.join(rules) + HARNESS + '\n  </policy>'
+    text = ('  <policy context="default">\n    <allow user="*"/>\n' + '\n'.join(rules) + HARNESS
+            + '\n  </policy>')
+    for context in CONTEXTS:                 # rules for some identities, after the default's
+        if rnd.random() < 0.25:
+            rules = [a_rule(rnd) for _ in range(rnd.randrange(1, 4))]
+            text += f'\n  <policy {context}>\n' + '\n'.join(rules) + HARNESS + '\n  </policy>'
     if rnd.random() < 0.2:
         text += '\n  <policy context="mandatory">\n' + a_rule(rnd) + HARNESS + '\n  </policy>'
     return text
+
+
+def connect_as(path, ids):
+    """A connection to @path as @ids (uid, gid; None: ours): rawdbus.connect_as() has a child
+    under that uid connect, since the bus takes the peer's credentials then."""
+    if ids is None:
+        return rd.Conn(path, timeout=WAIT).auth().hello()
+    return rd.Conn(path, timeout=WAIT, sock=rd.connect_as(path, ids[0]), uid=ids[0]).auth().hello()
 
 
 def a_message(rnd, serial, svc_unique):
@@ -183,7 +202,9 @@ def run(daemon, policy, plan):
             if rnd.random() < 0.7:
                 svc.call(*rd.DRIVER, 'RequestName', 'su', (name, 4))
         svc.call(*rd.DRIVER, 'AddMatch', 's', ("type='signal'",))
-        cli = rd.Conn(rd.socket_path(bus.address), timeout=WAIT).auth().hello()
+        ids = rnd.choice(IDENTITIES)
+        bus.client_uid = ids[0] if ids else os.getuid()
+        cli = connect_as(rd.socket_path(bus.address), ids)
         cli.call(*rd.DRIVER, 'RequestName', 'su', ('c.Cli', 4))
         sent = []
         for _ in range(MESSAGES):
@@ -217,6 +238,7 @@ def main():
     ours = bustest.daemon_path()
     rnd = random.Random(SEED)
     agreed = refused = denied = delivered = 0
+    uids = {}
     buses = []
     for i in range(POLICIES):
         policy = a_policy(rnd)
@@ -242,10 +264,12 @@ def main():
                        if bad else ''):
             continue
         agreed += 1
+        uids[our_bus.client_uid] = uids.get(our_bus.client_uid, 0) + 1
         delivered += sum(1 for w in want if w[1])
         denied += sum(1 for w in want if w[2] and w[2].startswith('AccessDenied'))
     c.note(f'figure: {agreed} policies agreed on every message, {refused} refused by both; '
-           f'of their messages {delivered} delivered, {denied} denied')
+           f'of their messages {delivered} delivered, {denied} denied; client uids {sorted(uids.items())}')
+    c.check(len(uids) == len(IDENTITIES), 'the client ran as every identity', f'uids {sorted(uids)}')
     c.check(agreed >= POLICIES // 2 and delivered and denied,
             'the policies both deliver and deny (the comparison is not vacuous)',
             f'{agreed} agreed, {delivered} delivered, {denied} denied')
