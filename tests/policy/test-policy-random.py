@@ -25,6 +25,7 @@
 # NO_REPLY_EXPECTED anyway; bulkhead-bus must not answer it at all.
 # The harness's own driver calls are allowed by rules appended after the random
 # ones. Never: touches a bus it did not start.
+import collections
 import os
 import random
 import shutil
@@ -50,7 +51,7 @@ ERRORS = ['a.E1', 'a.E2']
 TYPES = ['method_call', 'signal', 'method_return', 'error', '*']
 # as root, the client also runs as nobody or as daemon (a member of group daemon): real
 # accounts of every Debian system, since dbus-daemon refuses uids without one
-IDENTITIES = [None, (65534, 65534), (1, 1)] if os.geteuid() == 0 else [None]   # uid = gid
+IDENTITIES = [0, 65534, 1] if os.geteuid() == 0 else [os.getuid()]       # uids; gid = uid
 CONTEXTS = ['user="root"', 'user="nobody"', 'group="daemon"', 'group="nogroup"']
 HARNESS = f'''
     <allow send_destination="{DRIVER_NAME}"/>
@@ -114,12 +115,12 @@ def a_policy(rnd):
     return text
 
 
-def connect_as(path, ids):
-    """A connection to @path as @ids (uid, gid; None: ours): rawdbus.connect_as() has a child
+def connect_as(path, uid):
+    """A connection to @path as @uid: unless it is ours, rawdbus.connect_as() has a child
     under that uid connect, since the bus takes the peer's credentials then."""
-    if ids is None:
+    if uid == os.getuid():
         return rd.Conn(path, timeout=WAIT).auth().hello()
-    return rd.Conn(path, timeout=WAIT, sock=rd.connect_as(path, ids[0]), uid=ids[0]).auth().hello()
+    return rd.Conn(path, timeout=WAIT, sock=rd.connect_as(path, uid), uid=uid).auth().hello()
 
 
 def a_message(rnd, serial, svc_unique):
@@ -202,9 +203,8 @@ def run(daemon, policy, plan):
             if rnd.random() < 0.7:
                 svc.call(*rd.DRIVER, 'RequestName', 'su', (name, 4))
         svc.call(*rd.DRIVER, 'AddMatch', 's', ("type='signal'",))
-        ids = rnd.choice(IDENTITIES)
-        bus.client_uid = ids[0] if ids else os.getuid()
-        cli = connect_as(rd.socket_path(bus.address), ids)
+        bus.client_uid = rnd.choice(IDENTITIES)
+        cli = connect_as(rd.socket_path(bus.address), bus.client_uid)
         cli.call(*rd.DRIVER, 'RequestName', 'su', ('c.Cli', 4))
         sent = []
         for _ in range(MESSAGES):
@@ -238,7 +238,7 @@ def main():
     ours = bustest.daemon_path()
     rnd = random.Random(SEED)
     agreed = refused = denied = delivered = 0
-    uids = {}
+    uids = collections.Counter()
     buses = []
     for i in range(POLICIES):
         policy = a_policy(rnd)
@@ -264,7 +264,7 @@ def main():
                        if bad else ''):
             continue
         agreed += 1
-        uids[our_bus.client_uid] = uids.get(our_bus.client_uid, 0) + 1
+        uids[our_bus.client_uid] += 1
         delivered += sum(1 for w in want if w[1])
         denied += sum(1 for w in want if w[2] and w[2].startswith('AccessDenied'))
     c.note(f'figure: {agreed} policies agreed on every message, {refused} refused by both; '
